@@ -1,0 +1,198 @@
+// The `runAgentTurn` activity (task queue `switchyard-agents`): one `claude -p` process per
+// turn, its stream-json parsed line by line into live events, its outcome classified.
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { execa } from 'execa';
+import type { SessionEvent } from '../contracts/events.js';
+import { TURN_FAILURE, type TurnRequest, type TurnResult } from '../contracts/session.js';
+import { resolveAgent, type AgentConfig, type Config } from '../config/schema.js';
+import { buildClaudeInvocation, resolveCommand } from './claude-invocation.js';
+import type { EventPublisher } from './event-publisher.js';
+import { stopProcessGroup } from './process-group.js';
+import { parseStreamJsonLine, type ResultLine } from './stream-json.js';
+import { classifyOutcome } from './turn-outcome.js';
+
+/** Kept small: a result travels through Temporal payloads (2 MB limit) and the event log. */
+export const RESULT_TEXT_LIMIT = 256 * 1024;
+const TOOL_OUTPUT_LIMIT = 4000;
+const STDERR_TAIL = 4000;
+const HEARTBEAT_EVERY_MS = 1000;
+
+export interface AgentActivityDeps {
+  config: () => Config;
+  publisher: EventPublisher;
+  /** Where relative agent paths (cwd, command, settings) are resolved from. */
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Heartbeat details: what a retried attempt needs to know about the one before it. */
+interface Checkpoint {
+  claudeSessionId: string;
+  /** The CLI reported this session as started, so a retry must resume it. */
+  sessionEstablished: boolean;
+}
+
+export function createAgentActivities(deps: AgentActivityDeps) {
+  async function runAgentTurn(request: TurnRequest): Promise<TurnResult> {
+    const ctx = Context.current();
+    const agent = resolveAgent(deps.config(), request.agentId);
+    if (!agent) {
+      throw ApplicationFailure.create({
+        type: TURN_FAILURE.config,
+        nonRetryable: true,
+        message: `Agent "${request.agentId}" is not configured. Add agents.${request.agentId} to the config, or send to an existing agent.`,
+      });
+    }
+    const command = resolveCommand(agent.command, { baseDir: deps.baseDir, env: deps.env });
+    if (!command) {
+      throw ApplicationFailure.create({
+        type: TURN_FAILURE.binary,
+        nonRetryable: true,
+        message: `The Claude CLI "${agent.command}" was not found (agents.${request.agentId}.command): not a path, not on PATH, not in node_modules/.bin. Install @anthropic-ai/claude-code or set the command.`,
+      });
+    }
+
+    const previous = ctx.info.heartbeatDetails as Checkpoint | undefined;
+    const checkpoint: Checkpoint = previous?.claudeSessionId
+      ? previous
+      : { claudeSessionId: request.claudeSessionId, sessionEstablished: !request.freshSession };
+    let sessionRestarted = false;
+
+    // At most one restart of the session: an unknown `--resume` id, or a `--session-id`
+    // that an earlier attempt already created.
+    for (let round = 0; round < 2; round++) {
+      const started = Date.now();
+      const outcome = await runCli(agent, request, checkpoint, command, ctx);
+      const verdict = classifyOutcome({ ...outcome, agentId: request.agentId });
+      if (verdict.kind === 'success') {
+        return toTurnResult(verdict.result, checkpoint.claudeSessionId, sessionRestarted, started);
+      }
+      if (verdict.kind === 'unknown-session' && round === 0) {
+        ctx.log.warn('Claude session not found; starting a fresh one', { claudeSessionId: checkpoint.claudeSessionId });
+        checkpoint.claudeSessionId = randomUUID();
+        checkpoint.sessionEstablished = false;
+        sessionRestarted = true;
+        continue;
+      }
+      if (verdict.kind === 'session-in-use' && round === 0) {
+        checkpoint.sessionEstablished = true;
+        continue;
+      }
+      if (verdict.kind === 'failure') {
+        const attempt = ctx.info.attempt;
+        if (!verdict.failure.nonRetryable) verdict.failure.message += ` (attempt ${attempt})`;
+        throw verdict.failure;
+      }
+      throw ApplicationFailure.create({ type: TURN_FAILURE.crash, message: `The Claude CLI could not resume or create session ${checkpoint.claudeSessionId}.` });
+    }
+    throw new Error('unreachable');
+  }
+
+  async function runCli(agent: AgentConfig, request: TurnRequest, checkpoint: Checkpoint, command: string, ctx: Context) {
+    const invocation = buildClaudeInvocation(
+      agent,
+      { prompt: request.prompt, claudeSessionId: checkpoint.claudeSessionId, resume: checkpoint.sessionEstablished },
+      { command, baseEnv: deps.env, baseDir: deps.baseDir },
+    );
+    const child = execa(invocation.command, invocation.args, {
+      cwd: invocation.cwd,
+      env: invocation.env,
+      extendEnv: false,
+      input: invocation.input,
+      detached: true, // its own process group, so a stop reaches the tools it started
+      reject: false,
+      buffer: false,
+      stripFinalNewline: false,
+    });
+
+    const heartbeat = () => ctx.heartbeat(checkpoint);
+    heartbeat();
+    const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+    const onAbort = () => {
+      if (child.pid !== undefined) void stopProcessGroup(child.pid, child);
+    };
+    ctx.cancellationSignal.addEventListener('abort', onAbort, { once: true });
+
+    let stderrTail = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    });
+
+    let result: ResultLine | undefined;
+    const emit = (type: SessionEvent['type'], data: Record<string, unknown>) =>
+      deps.publisher.publish({ sessionKey: request.sessionKey, turnId: request.turnId, type, data, ts: Date.now() });
+    try {
+      if (child.stdout) {
+        for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+          for (const item of parseStreamJsonLine(line)) {
+            switch (item.kind) {
+              case 'init':
+                if (item.sessionId === checkpoint.claudeSessionId || !checkpoint.sessionEstablished) {
+                  checkpoint.claudeSessionId = item.sessionId;
+                }
+                checkpoint.sessionEstablished = true;
+                heartbeat();
+                break;
+              case 'text':
+                emit('turn.delta', { text: item.text });
+                break;
+              case 'tool_call':
+                emit('turn.tool', { phase: 'call', toolUseId: item.id, name: item.name, input: item.input });
+                break;
+              case 'tool_result':
+                emit('turn.tool', { phase: 'result', toolUseId: item.id, isError: item.isError, output: truncate(stringify(item.content), TOOL_OUTPUT_LIMIT) });
+                break;
+              case 'result':
+                result = item.result;
+                break;
+              default:
+                break;
+            }
+          }
+        }
+      }
+      const finished = await child;
+      if (ctx.cancellationSignal.aborted) throw cancellationOf(ctx);
+      return { exitCode: finished.exitCode, signal: finished.signal, result, stderrTail };
+    } finally {
+      clearInterval(timer);
+      ctx.cancellationSignal.removeEventListener('abort', onAbort);
+      if (child.pid !== undefined && child.exitCode === null) await stopProcessGroup(child.pid, child);
+    }
+  }
+
+  return { runAgentTurn };
+}
+
+function cancellationOf(ctx: Context): Error {
+  const reason = ctx.cancellationSignal.reason;
+  return reason instanceof Error ? reason : new CancelledFailure(String(reason ?? 'cancelled'));
+}
+
+function toTurnResult(result: ResultLine, claudeSessionId: string, sessionRestarted: boolean, startedAt: number): TurnResult {
+  return {
+    text: truncate(result.result ?? '', RESULT_TEXT_LIMIT),
+    claudeSessionId: result.session_id ?? claudeSessionId,
+    ...(sessionRestarted ? { sessionRestarted } : {}),
+    costUsd: result.total_cost_usd,
+    usage: result.usage,
+    numTurns: result.num_turns,
+    durationMs: result.duration_ms,
+    startedAt,
+    finishedAt: Date.now(),
+  };
+}
+
+function stringify(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map((block) => (typeof block?.text === 'string' ? block.text : JSON.stringify(block))).join('\n');
+  return JSON.stringify(value);
+}
+
+function truncate(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, limit)}…[truncated ${text.length - limit} chars]` : text;
+}
+
+export type AgentActivities = ReturnType<typeof createAgentActivities>;

@@ -1,0 +1,44 @@
+// The API process: `switchyard start` runs it as a child; it can also run on its own.
+import { Client, Connection } from '@temporalio/client';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { temporalAddress } from '../config/paths.js';
+import { secretValues } from '../config/redact.js';
+import { flagsFromArgv } from '../config/flags.js';
+import { createLogger } from '../observability/logger.js';
+import { assertSafeBind } from './auth.js';
+import { buildApiServer } from './server.js';
+
+async function main(): Promise<void> {
+  const { config } = loadConfig({ flags: flagsFromArgv(process.argv.slice(2)) });
+  const internalToken = config.gateway.internalToken ?? process.env.SWITCHYARD_INTERNAL_TOKEN;
+  const logger = createLogger({ name: 'api', level: config.log.level, secrets: [...secretValues(config), ...(internalToken ? [internalToken] : [])] });
+  assertSafeBind(config.gateway.bind, config.gateway.auth.token);
+
+  // Lazy: the API starts and answers /healthz and /readyz (503) while Temporal is away.
+  const connection = Connection.lazy({ address: temporalAddress(config) });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const { app } = await buildApiServer({ config, client, logger, internalToken });
+  await app.listen({ host: config.gateway.bind, port: config.gateway.port });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await app.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(78);
+  }
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(/refusing to bind/.test(String((error as Error)?.message)) ? 78 : 1);
+});

@@ -1,0 +1,75 @@
+// POST /hooks/agent: the plain way in. A bearer-authenticated JSON body names a message
+// and, optionally, the agent, session, idempotency key and whether to wait for the answer.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { parseSessionKey, sessionKeyOf } from '../../contracts/names.js';
+import { resolveAgent, type Config } from '../../config/schema.js';
+import { requireToken } from '../auth.js';
+import { ApiError, invalidInput } from '../errors.js';
+import type { SessionService } from '../session-service.js';
+
+export const HookAgentBody = z.object({
+  message: z.string().min(1, 'must not be empty'),
+  agent: z.string().min(1).optional(),
+  sessionKey: z.string().min(1).optional(),
+  idempotencyKey: z.string().min(1).max(512).optional(),
+  mode: z.enum(['async', 'sync']).default('async'),
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(120_000),
+});
+
+export const hookAgentRoutes: FastifyPluginAsync<{ config: Config; sessions: SessionService }> = async (app, { config, sessions }) => {
+  app.post('/hooks/agent', { preHandler: requireToken(config.gateway.auth.token) }, async (request, reply) => {
+    const parsed = HookAgentBody.safeParse(request.body);
+    if (!parsed.success) throw invalidInput(parsed.error);
+    const body = parsed.data;
+    const { agentId, sessionKey } = resolveTarget(config, body.agent, body.sessionKey);
+    const agent = resolveAgent(config, agentId)!;
+    const idempotencyKey = body.idempotencyKey ?? headerKey(request.headers['idempotency-key']);
+
+    const receipt = await sessions.send({
+      sessionKey,
+      agentId,
+      text: body.message,
+      source: 'hook:agent',
+      busy: agent.busy,
+      requestId: request.id,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    const ids = { accepted: receipt.accepted, duplicate: receipt.duplicate, sessionKey, workflowId: receipt.workflowId, messageId: receipt.messageId };
+    if (body.mode === 'async') return reply.code(202).send(ids);
+
+    const outcome = await sessions.waitForOutcome(sessionKey, receipt.messageId, body.timeoutMs);
+    if (!outcome) {
+      throw new ApiError(504, 'turn_timeout', `no answer within ${body.timeoutMs} ms; the message is accepted and will still be answered`, ids);
+    }
+    const status = outcome.type.slice('turn.'.length);
+    return reply.code(200).send({ ...ids, status, turnId: outcome.turnId, seq: outcome.seq, ...outcome.data });
+  });
+};
+
+/** The session key wins when given; the agent must exist and agree with it. */
+export function resolveTarget(config: Config, agent: string | undefined, sessionKey: string | undefined): { agentId: string; sessionKey: string } {
+  if (sessionKey !== undefined) {
+    const parsed = parseSessionKey(sessionKey);
+    if (!parsed) throw new ApiError(400, 'invalid_input', 'body.sessionKey: expected agent:<agentId>:<scope>', { issues: [{ path: 'body.sessionKey', message: 'expected agent:<agentId>:<scope>' }] });
+    if (agent !== undefined && agent !== parsed.agentId) {
+      throw new ApiError(400, 'invalid_input', `body.agent: "${agent}" does not match the session key's agent "${parsed.agentId}"`, { issues: [{ path: 'body.agent', message: 'does not match sessionKey' }] });
+    }
+    assertAgent(config, parsed.agentId, sessionKey === undefined ? 'body.agent' : 'body.sessionKey');
+    return { agentId: parsed.agentId, sessionKey };
+  }
+  const agentId = agent ?? 'main';
+  assertAgent(config, agentId, 'body.agent');
+  return { agentId, sessionKey: sessionKeyOf(agentId) };
+}
+
+function assertAgent(config: Config, agentId: string, path: string): void {
+  if (!resolveAgent(config, agentId)) {
+    throw new ApiError(400, 'unknown_agent', `${path}: no agent "${agentId}" is configured`, { issues: [{ path, message: `unknown agent "${agentId}"` }] });
+  }
+}
+
+function headerKey(value: string | string[] | undefined): string | undefined {
+  const key = Array.isArray(value) ? value[0] : value;
+  return key && key.length <= 512 ? key : undefined;
+}

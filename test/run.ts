@@ -1,0 +1,35 @@
+// `npm test`: one Temporal dev server for the whole run (DESIGN.md: createLocal with an
+// existing binary and Switchyard's search attributes), then node's test runner over the
+// test files, then teardown. Arguments narrow the run to some files.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../supervisor/temporal-binary.js';
+import { startTestTemporal } from './support/dev-server.js';
+
+const root = projectRoot();
+const requested = process.argv.slice(2);
+const files = requested.length > 0 ? requested : findTests(path.join(root, 'test'));
+
+const env = await startTestTemporal();
+console.error(`test: Temporal at ${env.address}; ${files.length} test files`);
+
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, SWITCHYARD_TEST_TEMPORAL_ADDRESS: env.address },
+  });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward).on('SIGTERM', forward);
+  child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
+});
+await env.teardown();
+process.exit(code);
+
+function findTests(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.test.ts'))
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+    .sort();
+}

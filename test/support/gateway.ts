@@ -1,0 +1,126 @@
+// A whole gateway for a test file: the API and both workers in this process, against the
+// suite's Temporal dev server, with agents running the real `claude` CLI on the fake API.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { buildApiServer, type ApiServer } from '../../api/server.js';
+import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
+import { createLogger } from '../../observability/logger.js';
+import { createWorkers } from '../../worker/create-workers.js';
+import { HttpEventPublisher } from '../../worker/http-event-publisher.js';
+import { claudeEnv, type FakeAnthropic } from './fake-anthropic.js';
+import { installQuietRuntime } from './quiet-runtime.js';
+
+installQuietRuntime();
+
+export const INTERNAL_TOKEN = 'test-internal-token';
+export const CLAUDE_BIN = path.resolve(import.meta.dirname, '../../node_modules/.bin/claude');
+
+export function temporalAddress(): string {
+  const address = process.env.SWITCHYARD_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('SWITCHYARD_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`');
+  return address;
+}
+
+/** A unique scope so that test files and runs never share a session. */
+export function uniqueScope(label: string): string {
+  return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface TestGateway {
+  url: string;
+  config: Config;
+  client: Client;
+  api: ApiServer;
+  workDir: string;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: { fake: FakeAnthropic; config?: ConfigInput; token?: string; worker?: boolean }): Promise<TestGateway> {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'switchyard-test-'));
+  const claudeConfigDir = path.join(workDir, 'claude-config');
+  const input = options.config ?? {};
+  const config = ConfigSchema.parse({
+    ...input,
+    gateway: { port: 0, internalToken: INTERNAL_TOKEN, ...(options.token ? { auth: { token: options.token } } : {}), ...input.gateway },
+    temporal: { address: temporalAddress(), ...input.temporal },
+    log: { level: 'warn', ...input.log },
+    agentDefaults: {
+      command: CLAUDE_BIN,
+      cwd: workDir,
+      env: claudeEnv(options.fake, claudeConfigDir),
+      retry: { initialInterval: '200ms', maximumInterval: '1s' },
+      ...input.agentDefaults,
+    },
+  });
+
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const logger = createLogger({ name: 'api', level: config.log.level });
+  const api = await buildApiServer({ config, client, logger, internalToken: INTERNAL_TOKEN });
+  await api.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = api.app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const publisher = new HttpEventPublisher(`${url}/internal/events`, INTERNAL_TOKEN);
+  let nativeConnection: NativeConnection | undefined;
+  let workers: Worker[] = [];
+  let running: Promise<unknown> | undefined;
+
+  const gateway: TestGateway = {
+    url,
+    config,
+    client,
+    api,
+    workDir,
+    async startWorker() {
+      nativeConnection ??= await NativeConnection.connect({ address: temporalAddress() });
+      workers = await createWorkers({
+        connection: nativeConnection,
+        namespace: config.temporal.namespace,
+        config: () => config,
+        publisher,
+        baseDir: workDir,
+        env: process.env,
+        shutdownGraceMs: 2000,
+      });
+      running = Promise.all(workers.map((w) => w.run()));
+    },
+    async stopWorker() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      workers = [];
+      running = undefined;
+    },
+    async close() {
+      await gateway.stopWorker();
+      await publisher.close();
+      await nativeConnection?.close();
+      await api.app.close();
+      await connection.close();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+  if (options.worker !== false) await gateway.startWorker();
+  return gateway;
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}

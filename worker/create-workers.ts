@@ -1,0 +1,49 @@
+// The two workers of DESIGN.md: `switchyard` (workflows and light activities) and
+// `switchyard-agents` (Claude CLI runs, concurrency capped by config).
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { AGENT_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../contracts/names.js';
+import type { Config } from '../config/schema.js';
+import type { EventPublisher } from '../activities/event-publisher.js';
+import { createAgentActivities } from '../activities/agent-activities.js';
+import { createLightActivities, createLocalActivities } from '../activities/light-activities.js';
+import { workflowBundle } from './workflow-bundle.js';
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  config: () => Config;
+  publisher: EventPublisher;
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+  /** How long a stopping worker lets running turns finish before cancelling them. */
+  shutdownGraceMs?: number;
+}
+
+export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
+  const { connection, namespace, config, publisher } = options;
+  const deps = { config, publisher };
+  const workflows = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: WORKFLOW_TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities: { ...createLightActivities(deps), ...createLocalActivities(deps) },
+  });
+  const agents = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: AGENT_TASK_QUEUE,
+    activities: createAgentActivities({ ...deps, baseDir: options.baseDir, env: options.env }),
+    maxConcurrentActivityTaskExecutions: config().worker.maxConcurrentTurns,
+    // Cancellation reaches an activity with its heartbeat: keep both prompt.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
+    shutdownGraceTime: options.shutdownGraceMs ?? 25_000,
+  });
+  return [workflows, agents];
+}
+
+/** Runs the workers until `shutdown()` is called on them (or the process gets SIGTERM). */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((worker) => worker.run()));
+}

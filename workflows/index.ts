@@ -1,0 +1,2 @@
+// The workflows the worker hosts. Everything here runs in Temporal's deterministic sandbox.
+export { sessionWorkflow } from './session.js';

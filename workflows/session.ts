@@ -1,0 +1,307 @@
+// The session workflow: one per conversation (`session:<sessionKey>`). It queues messages,
+// runs one agent turn at a time, keeps the durable event log, and continues as new before
+// its history grows large, carrying everything that matters.
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { DurableEventType } from '../contracts/events.js';
+import { AGENT_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../contracts/names.js';
+import { AGENT_KEY, CHANNEL_KEY, SESSION_KEY_KEY, STATE_KEY } from '../contracts/search-attributes.js';
+import {
+  NON_RETRYABLE_TURN_FAILURES,
+  type BusyMode,
+  type SessionMessage,
+  type SessionStart,
+  type SessionState,
+  type SessionStatus,
+  type SubmitResult,
+  type TurnResult,
+} from '../contracts/session.js';
+import type { AgentActivities } from '../activities/agent-activities.js';
+import type { LightActivities, LocalActivities } from '../activities/light-activities.js';
+import type { TurnPolicy } from '../activities/turn-policy.js';
+import { EventLog } from './event-log.js';
+import { RecentKeys } from './recent-keys.js';
+import {
+  cancelSignal,
+  eventsQuery,
+  messageSignal,
+  resetSignal,
+  stateQuery,
+  submitUpdate,
+  type CancelRequest,
+} from './session-definitions.js';
+
+export const DEFAULT_MAX_TURNS_PER_RUN = 200;
+/** Queued events carry the message text up to this many characters. */
+const QUEUED_TEXT_LIMIT = 4000;
+/** A dead worker is noticed after this long without a heartbeat, and the turn is retried. */
+const TURN_HEARTBEAT_TIMEOUT = '15s';
+
+const { publishEvents } = proxyActivities<LightActivities>({
+  taskQueue: WORKFLOW_TASK_QUEUE,
+  startToCloseTimeout: '10s',
+  // Live delivery is best-effort: a subscriber that misses an event reads it back by seq.
+  retry: { maximumAttempts: 3, initialInterval: '200ms' },
+});
+
+const { beginTurn, currentTime } = proxyLocalActivities<LocalActivities>({
+  startToCloseTimeout: '5s',
+});
+
+interface RunningTurn {
+  turnId: string;
+  messageIds: string[];
+  startedAt: number;
+  scope: CancellationScope;
+  cancelReason?: string;
+}
+
+export async function sessionWorkflow(start: SessionStart): Promise<void> {
+  const { sessionKey, agentId } = start;
+  const carried = start.carried;
+  const maxTurnsPerRun = start.maxTurnsPerRun ?? DEFAULT_MAX_TURNS_PER_RUN;
+
+  const inbox: SessionMessage[] = [...(carried?.inbox ?? [])];
+  const keys = new RecentKeys(carried?.recentKeys);
+  const log = new EventLog(sessionKey, carried?.events ?? [], carried?.nextSeq ?? 1);
+  let claudeSessionId = carried?.claudeSessionId ?? uuid4();
+  let claudeSessionFresh = carried?.claudeSessionFresh ?? true;
+  let turnCount = carried?.turnCount ?? 0;
+  let totalCostUsd = carried?.totalCostUsd ?? 0;
+  let busy: BusyMode = start.busy;
+  let current: RunningTurn | undefined;
+  let resetRequested = false;
+  let turnsThisRun = 0;
+  let status: SessionStatus | undefined;
+
+  // Durable events are published live in order, without holding up the turns.
+  let unpublished: ReturnType<EventLog['append']>[] = [];
+  let publishing: Promise<void> = Promise.resolve();
+  const record = (type: DurableEventType, turnId: string, ts: number, data: Record<string, unknown>) => {
+    unpublished.push(log.append(type, turnId, ts, data));
+  };
+  const flush = () => {
+    if (unpublished.length === 0) return;
+    const batch = unpublished;
+    unpublished = [];
+    publishing = publishing.then(() => publishEvents(batch)).catch(() => undefined);
+  };
+
+  const setStatus = (next: SessionStatus) => {
+    if (next === status) return;
+    status = next;
+    upsertSearchAttributes([{ key: STATE_KEY, value: next }]);
+  };
+
+  const accept = (message: SessionMessage): SubmitResult => {
+    const original = keys.get(message.idempotencyKey);
+    if (original !== undefined) return { messageId: original, duplicate: true };
+    keys.add(message.idempotencyKey, message.messageId);
+    inbox.push(message);
+    record('turn.queued', message.messageId, message.receivedAt, {
+      messageId: message.messageId,
+      source: message.source,
+      queueLength: inbox.length,
+      text: message.text.slice(0, QUEUED_TEXT_LIMIT),
+      ...(message.text.length > QUEUED_TEXT_LIMIT ? { textTruncated: true } : {}),
+      ...(message.requestId ? { requestId: message.requestId } : {}),
+    });
+    flush();
+    if (current && busy === 'interrupt' && current.cancelReason === undefined) {
+      current.cancelReason = `interrupted by message ${message.messageId}`;
+      current.scope.cancel();
+    }
+    return { messageId: message.messageId, duplicate: false };
+  };
+
+  setHandler(messageSignal, (message) => void accept(message));
+  setHandler(submitUpdate, accept, { validator: validateMessage });
+  setHandler(cancelSignal, async (request?: CancelRequest) => {
+    const reason = request?.reason ?? 'cancelled on request';
+    if (request?.clearQueue && inbox.length > 0) {
+      const dropped = inbox.splice(0);
+      const ts = await currentTime();
+      for (const message of dropped) record('turn.cancelled', message.messageId, ts, { messageIds: [message.messageId], reason, queued: true });
+      flush();
+    }
+    if (current && current.cancelReason === undefined) {
+      current.cancelReason = reason;
+      current.scope.cancel();
+    }
+  });
+  setHandler(resetSignal, () => {
+    resetRequested = true;
+  });
+  setHandler(stateQuery, (): SessionState => ({
+    sessionKey,
+    agentId,
+    status: current ? (current.cancelReason !== undefined ? 'cancelling' : 'running') : 'idle',
+    queueLength: inbox.length,
+    ...(current ? { currentTurn: { turnId: current.turnId, messageIds: current.messageIds, startedAt: current.startedAt } } : {}),
+    claudeSessionId: claudeSessionFresh ? undefined : claudeSessionId,
+    turnCount,
+    totalCostUsd,
+    lastSeq: log.lastSeq,
+  }));
+  setHandler(eventsQuery, (request) => log.page(request));
+
+  upsertSearchAttributes([
+    { key: AGENT_KEY, value: agentId },
+    { key: SESSION_KEY_KEY, value: sessionKey },
+    ...(start.channel ? [{ key: CHANNEL_KEY, value: start.channel }] : []),
+  ]);
+  setStatus(inbox.length > 0 ? 'running' : 'idle');
+
+  const shouldContinueAsNew = () => turnsThisRun >= maxTurnsPerRun || workflowInfo().continueAsNewSuggested;
+
+  async function runTurn(batch: SessionMessage[]): Promise<void> {
+    const policy = await beginTurn(agentId);
+    busy = policy.busy;
+    const first = batch[0]!;
+    const turnId = first.messageId;
+    const messageIds = batch.map((m) => m.messageId);
+    const scope = new CancellationScope();
+    current = { turnId, messageIds, startedAt: policy.now, scope };
+    setStatus('running');
+    record('turn.started', turnId, policy.now, { messageIds, claudeSessionId, resumed: !claudeSessionFresh });
+    flush();
+
+    const { runAgentTurn } = agentActivities(policy);
+    try {
+      const result: TurnResult = await scope.run(() =>
+        runAgentTurn({
+          sessionKey,
+          agentId,
+          turnId,
+          prompt: batch.map((m) => m.text).join('\n\n'),
+          messageIds,
+          claudeSessionId,
+          freshSession: claudeSessionFresh,
+          ...(first.requestId ? { requestId: first.requestId } : {}),
+        }),
+      );
+      claudeSessionId = result.claudeSessionId;
+      claudeSessionFresh = false;
+      turnCount += 1;
+      totalCostUsd += result.costUsd;
+      record('turn.completed', turnId, result.finishedAt, {
+        messageIds,
+        result: result.text,
+        costUsd: result.costUsd,
+        usage: result.usage,
+        numTurns: result.numTurns,
+        durationMs: result.durationMs,
+        claudeSessionId: result.claudeSessionId,
+        ...(result.sessionRestarted ? { sessionRestarted: true, note: 'the previous Claude session was not found; a fresh one was started' } : {}),
+      });
+    } catch (err) {
+      const ts = await currentTime();
+      if (isCancellation(err)) {
+        record('turn.cancelled', turnId, ts, { messageIds, reason: current.cancelReason ?? 'cancelled' });
+      } else {
+        record('turn.failed', turnId, ts, { messageIds, ...describeFailure(err, policy) });
+      }
+    } finally {
+      current = undefined;
+    }
+    if (resetRequested) {
+      resetRequested = false;
+      claudeSessionId = uuid4();
+      claudeSessionFresh = true;
+    }
+    turnsThisRun += 1;
+    setStatus(inbox.length > 0 ? 'running' : 'idle');
+    flush();
+  }
+
+  // A reset asked for while idle applies to the next turn.
+  const applyIdleReset = () => {
+    if (resetRequested && !current) {
+      resetRequested = false;
+      claudeSessionId = uuid4();
+      claudeSessionFresh = true;
+    }
+  };
+
+  while (!shouldContinueAsNew()) {
+    await condition(() => inbox.length > 0 || resetRequested || shouldContinueAsNew());
+    applyIdleReset();
+    if (inbox.length === 0) continue;
+    const batch = busy === 'collect' ? inbox.splice(0) : inbox.splice(0, 1);
+    await runTurn(batch);
+  }
+
+  await condition(allHandlersFinished);
+  applyIdleReset();
+  flush();
+  await publishing;
+  const { events, nextSeq } = log.snapshot();
+  await continueAsNew<typeof sessionWorkflow>({
+    ...start,
+    busy,
+    carried: {
+      inbox,
+      claudeSessionId,
+      claudeSessionFresh,
+      recentKeys: keys.snapshot(),
+      events,
+      nextSeq,
+      turnCount,
+      totalCostUsd,
+    },
+  });
+}
+
+function agentActivities(policy: TurnPolicy) {
+  return proxyActivities<AgentActivities>({
+    taskQueue: AGENT_TASK_QUEUE,
+    startToCloseTimeout: policy.turnTimeoutMs,
+    scheduleToCloseTimeout: policy.turnTimeoutMs,
+    heartbeatTimeout: TURN_HEARTBEAT_TIMEOUT,
+    // The next turn must not start while the CLI of a cancelled one may still be running.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      maximumAttempts: policy.retry.maximumAttempts,
+      initialInterval: policy.retry.initialIntervalMs,
+      maximumInterval: policy.retry.maximumIntervalMs,
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: NON_RETRYABLE_TURN_FAILURES,
+    },
+  });
+}
+
+function describeFailure(err: unknown, policy: TurnPolicy): { reason: string; errorType: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    return { reason: cause.message, errorType: cause.type ?? 'ApplicationFailure' };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return {
+      reason: `the turn did not finish within its ${Math.round(policy.turnTimeoutMs / 1000)} s limit (${cause.timeoutType}), retries included`,
+      errorType: 'TurnTimedOut',
+    };
+  }
+  return { reason: cause instanceof Error ? cause.message : String(cause), errorType: 'Unknown' };
+}
+
+function validateMessage(message: SessionMessage): void {
+  if (typeof message?.text !== 'string' || message.text.length === 0) throw new Error('message.text must be a non-empty string');
+  if (typeof message.messageId !== 'string' || typeof message.idempotencyKey !== 'string') {
+    throw new Error('message.messageId and message.idempotencyKey must be strings');
+  }
+}
