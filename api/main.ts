@@ -1,16 +1,16 @@
 // The API process: `switchyard start` runs it as a child; it can also run on its own.
 import { Client, Connection } from '@temporalio/client';
+import { loadConfigFromArgv } from '../cli/commands/config.js';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
 import { temporalAddress } from '../config/paths.js';
 import { secretValues } from '../config/redact.js';
-import { flagsFromArgv } from '../config/flags.js';
 import { createLogger } from '../observability/logger.js';
+import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
 import { assertSafeBind } from './auth.js';
 import { buildApiServer } from './server.js';
 
 async function main(): Promise<void> {
-  const { config } = loadConfig({ flags: flagsFromArgv(process.argv.slice(2)) });
+  const { config } = loadConfigFromArgv('switchyard-api');
   const internalToken = config.gateway.internalToken ?? process.env.SWITCHYARD_INTERNAL_TOKEN;
   const logger = createLogger({ name: 'api', level: config.log.level, secrets: [...secretValues(config), ...(internalToken ? [internalToken] : [])] });
   assertSafeBind(config.gateway.bind, config.gateway.auth.token);
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  exitWhenOrphaned(() => void stop('supervisor gone'));
 }
 
 main().catch((error: unknown) => {

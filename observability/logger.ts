@@ -1,6 +1,6 @@
 // pino, JSON to stdout. Known secret fields are redacted by path, and every configured
 // secret value is scrubbed from messages and strings, wherever it turns up.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 const REDACT_PATHS = [
   'req.headers.authorization',
@@ -15,10 +15,11 @@ const REDACT_PATHS = [
   '*.password',
 ];
 
-export function createLogger(options: { name: string; level?: string; secrets?: string[] }): Logger {
+export function createLogger(options: { name: string; level?: string; secrets?: string[]; destination?: DestinationStream }): Logger {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
-  return pino({
+  return pino(
+    {
     name: options.name,
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -30,6 +31,18 @@ export function createLogger(options: { name: string; level?: string; secrets?: 
         );
       },
     },
-    formatters: secrets.length === 0 ? {} : { log: (object) => JSON.parse(scrub(JSON.stringify(object))) as Record<string, unknown> },
-  });
+    formatters: secrets.length === 0 ? {} : { log: (object) => scrubDeep(object, scrub, 0) as Record<string, unknown> },
+    },
+    options.destination,
+  );
+}
+
+/** Replaces secrets in the strings of plain objects and arrays; other objects (sockets, requests) are left to pino's serializers. */
+function scrubDeep(value: unknown, scrub: (text: string) => string, depth: number): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => scrubDeep(item, scrub, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrubDeep(item, scrub, depth + 1)]));
 }

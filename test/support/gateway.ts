@@ -40,14 +40,22 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(options: { fake: FakeAnthropic; config?: ConfigInput; token?: string; worker?: boolean }): Promise<TestGateway> {
+export async function startTestGateway(options: {
+  fake: FakeAnthropic;
+  config?: ConfigInput;
+  token?: string;
+  worker?: boolean;
+  /** Another Temporal than the suite's (a test that stops and restarts its own). */
+  temporalAddress?: string;
+}): Promise<TestGateway> {
+  const address = options.temporalAddress ?? temporalAddress();
   const workDir = mkdtempSync(path.join(tmpdir(), 'switchyard-test-'));
   const claudeConfigDir = path.join(workDir, 'claude-config');
   const input = options.config ?? {};
   const config = ConfigSchema.parse({
     ...input,
     gateway: { port: 0, internalToken: INTERNAL_TOKEN, ...(options.token ? { auth: { token: options.token } } : {}), ...input.gateway },
-    temporal: { address: temporalAddress(), ...input.temporal },
+    temporal: { address, ...input.temporal },
     log: { level: 'warn', ...input.log },
     agentDefaults: {
       command: CLAUDE_BIN,
@@ -58,13 +66,13 @@ export async function startTestGateway(options: { fake: FakeAnthropic; config?: 
     },
   });
 
-  const connection = await Connection.connect({ address: temporalAddress() });
+  const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const logger = createLogger({ name: 'api', level: config.log.level });
   const api = await buildApiServer({ config, client, logger, internalToken: INTERNAL_TOKEN });
   await api.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = api.app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const listening = api.app.server.address();
+  const url = `http://127.0.0.1:${typeof listening === 'object' && listening ? listening.port : 0}`;
 
   const publisher = new HttpEventPublisher(`${url}/internal/events`, INTERNAL_TOKEN);
   let nativeConnection: NativeConnection | undefined;
@@ -78,7 +86,7 @@ export async function startTestGateway(options: { fake: FakeAnthropic; config?: 
     api,
     workDir,
     async startWorker() {
-      nativeConnection ??= await NativeConnection.connect({ address: temporalAddress() });
+      nativeConnection ??= await NativeConnection.connect({ address });
       workers = await createWorkers({
         connection: nativeConnection,
         namespace: config.temporal.namespace,

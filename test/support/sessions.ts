@@ -53,7 +53,7 @@ export function recordLiveEvents(gateway: TestGateway, sessionKey: string): { ev
 /** Pids of processes whose command line contains `needle` (e.g. a Claude session id). */
 export function processesMatching(needle: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', needle], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number).filter((pid) => pid !== process.pid);
+    return execFileSync('pgrep', ['-f', '--', needle], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number).filter((pid) => pid !== process.pid);
   } catch {
     return [];
   }

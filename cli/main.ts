@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `switchyard`: the command line. Each subcommand lives in cli/commands/.
+import { Command } from 'commander';
+import { configCommand } from './commands/config.js';
+import { startCommand } from './commands/start.js';
+
+const program = new Command('switchyard')
+  .description('A durable gateway for Claude Code agents, on Temporal')
+  .version('0.1.0')
+  .showHelpAfterError();
+program.addCommand(startCommand());
+program.addCommand(configCommand());
+
+await program.parseAsync(process.argv);
