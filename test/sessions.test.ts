@@ -1,9 +1,11 @@
 // The session workflow and the turn activity, end to end: real Temporal, the real `claude`
 // CLI, the suite's fake Messages API.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
-import { startTestGateway, uniqueScope, type TestGateway } from './support/gateway.js';
+import { postJson, startTestGateway, uniqueScope, type TestGateway } from './support/gateway.js';
 import { durableEvents, eventually, outcomeOf, processesMatching, recordLiveEvents, sendMessage } from './support/sessions.js';
 
 let fake: FakeAnthropic;
@@ -15,7 +17,13 @@ before(async () => {
     fake,
     config: {
       agentDefaults: { allowedTools: ['Bash'] },
-      agents: { main: {}, collector: { busy: 'collect' }, interrupter: { busy: 'interrupt' } },
+      agents: {
+        main: {},
+        collector: { busy: 'collect' },
+        interrupter: { busy: 'interrupt' },
+        impatient: { turnTimeout: '4s' },
+        nobinary: { command: '/nonexistent/claude' },
+      },
     },
   });
 });
@@ -222,5 +230,52 @@ describe('failures', () => {
     assert.equal(outcome.type, 'turn.failed');
     assert.match(String(outcome.data.reason), /529/);
     assert.equal(mainCallsWith('always-overloaded').length, attempts);
+  });
+});
+
+describe('limits and configuration', () => {
+  test('a turn past its timeout fails with a clear reason and its CLI is stopped', async () => {
+    const sessionKey = newSession('impatient');
+    fake.enqueueFor('never-answers', { kind: 'hang' });
+    const sent = await sendMessage(gateway, { message: 'never-answers', sessionKey });
+    const outcome = await outcomeOf(gateway, sessionKey, sent.messageId);
+    assert.equal(outcome.type, 'turn.failed');
+    assert.equal(outcome.data.errorType, 'TurnTimedOut');
+    assert.match(String(outcome.data.reason), /did not finish within its 4 s limit/);
+    const { claudeSessionId } = (await durableEvents(gateway, sessionKey)).find((e) => e.type === 'turn.started')!.data as { claudeSessionId: string };
+    await eventually('the timed-out CLI to be stopped', () => processesMatching(claudeSessionId).length === 0);
+  });
+
+  test('a missing CLI binary fails the turn at once, saying what to fix', async () => {
+    const sessionKey = newSession('nobinary');
+    const sent = await sendMessage(gateway, { message: 'no binary', sessionKey });
+    const outcome = await outcomeOf(gateway, sessionKey, sent.messageId);
+    assert.equal(outcome.type, 'turn.failed');
+    assert.equal(outcome.data.errorType, 'AgentBinaryNotFound');
+    assert.match(String(outcome.data.reason), /agents\.nobinary\.command/);
+  });
+
+  test('an unknown agent is refused with 400 and the failing path', async () => {
+    const res = await postJson(`${gateway.url}/hooks/agent`, { message: 'x', agent: 'ghost' });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'unknown_agent');
+    assert.equal(res.body.error.details.issues[0].path, 'body.agent');
+  });
+
+  test('a Claude session the CLI no longer has is restarted, and the event says so', async () => {
+    const sessionKey = newSession();
+    const first = await sendMessage(gateway, { message: 'soon forgotten', sessionKey });
+    await outcomeOf(gateway, sessionKey, first.messageId);
+    // The CLI keeps its transcripts under CLAUDE_CONFIG_DIR/projects.
+    rmSync(path.join(gateway.workDir, 'claude-config', 'projects'), { recursive: true, force: true });
+    const second = await sendMessage(gateway, { message: 'after forgetting', sessionKey });
+    const outcome = await outcomeOf(gateway, sessionKey, second.messageId);
+    assert.equal(outcome.type, 'turn.completed');
+    assert.equal(outcome.data.sessionRestarted, true);
+    assert.equal(outcome.data.result, 'echo: after forgetting');
+    const third = await sendMessage(gateway, { message: 'third turn', sessionKey });
+    const resumed = await outcomeOf(gateway, sessionKey, third.messageId);
+    assert.equal(resumed.data.sessionRestarted, undefined);
+    assert.match(JSON.stringify(mainCallsWith('third turn').at(-1)!.body.messages), /after forgetting/);
   });
 });
