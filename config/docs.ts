@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { envVarName, isNamedCollection, isSecretSchema, unwrapSchema } from './env-vars.js';
+import { envVarName, isNamedCollection, isSecretSchema, unwrapSchema, unwrapSchemaOnce } from './env-vars.js';
 import { ConfigSchema, Duration } from './schema.js';
 
 export const CONFIG_DOCS_FILE = fileURLToPath(new URL('../docs/config.md', import.meta.url));
@@ -120,33 +120,20 @@ function descriptionOf(schema: z.ZodType): string {
   for (let depth = 0; depth < 10; depth += 1) {
     const description = z.globalRegistry.get(current)?.description;
     if (description) return description;
-    const inner = unwrapOnce(current);
+    const inner = unwrapSchemaOnce(current);
     if (inner === current) break;
     current = inner;
   }
   return '';
 }
 
-function unwrapOnce(schema: z.ZodType): z.ZodType {
-  if (
-    schema instanceof z.ZodDefault ||
-    schema instanceof z.ZodPrefault ||
-    schema instanceof z.ZodOptional ||
-    schema instanceof z.ZodNullable ||
-    schema instanceof z.ZodReadonly
-  ) {
-    return schema.unwrap() as z.ZodType;
-  }
-  if (schema instanceof z.ZodPipe) return schema.in as z.ZodType;
-  return schema;
-}
 
 /** The `.default()` value, if any wrapper has one. */
 function defaultOf(schema: z.ZodType): { value: unknown } | undefined {
   let current: z.ZodType = schema;
   for (let depth = 0; depth < 10; depth += 1) {
     if (current instanceof z.ZodDefault) return { value: current._zod.def.defaultValue };
-    const inner = unwrapOnce(current);
+    const inner = unwrapSchemaOnce(current);
     if (inner === current) return undefined;
     current = inner;
   }

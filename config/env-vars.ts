@@ -25,23 +25,10 @@ export const ENV_SEPARATOR = '__';
 
 /** Strips defaults, optionality and pipes down to the schema that validates the value. */
 export function unwrapSchema(schema: z.ZodType): z.ZodType {
-  let current: z.ZodType = schema;
-  for (;;) {
-    if (
-      current instanceof z.ZodDefault ||
-      current instanceof z.ZodPrefault ||
-      current instanceof z.ZodOptional ||
-      current instanceof z.ZodNullable ||
-      current instanceof z.ZodReadonly ||
-      current instanceof z.ZodNonOptional ||
-      current instanceof z.ZodCatch
-    ) {
-      current = current.unwrap() as z.ZodType;
-    } else if (current instanceof z.ZodPipe) {
-      current = current.in as z.ZodType;
-    } else {
-      return current;
-    }
+  for (let current = schema; ; ) {
+    const inner = unwrapSchemaOnce(current);
+    if (inner === current) return current;
+    current = inner;
   }
 }
 
@@ -119,7 +106,8 @@ export function isSecretSchema(schema: z.ZodType | undefined): boolean {
   return false;
 }
 
-function unwrapSchemaOnce(schema: z.ZodType): z.ZodType {
+/** One wrapper (default, optional, pipe, ...) off, or the schema itself when there is none. */
+export function unwrapSchemaOnce(schema: z.ZodType): z.ZodType {
   if (
     schema instanceof z.ZodDefault ||
     schema instanceof z.ZodPrefault ||

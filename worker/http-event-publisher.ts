@@ -7,12 +7,16 @@ import type { EventPublisher } from '../activities/event-publisher.js';
 const FLUSH_AFTER_MS = 15;
 const MAX_BATCH = 200;
 const MAX_BUFFERED = 5000;
+/** While the API is away every batch fails: say so once in a while, not 60 times a second. */
+const ERROR_LOG_EVERY_MS = 10_000;
 
 export class HttpEventPublisher implements EventPublisher {
   private buffer: SessionEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
   private dropped = 0;
+  private failed = 0;
+  private lastErrorLog = 0;
 
   constructor(
     private readonly url: string,
@@ -48,7 +52,11 @@ export class HttpEventPublisher implements EventPublisher {
     // One batch at a time keeps live events in order.
     this.sending = this.sending.then(() =>
       this.post(batch).catch((err: Error) => {
-        this.onError(`live events not delivered (${batch.length}${this.dropped ? `, ${this.dropped} dropped earlier` : ''}): ${err.message}`);
+        this.failed += batch.length;
+        if (Date.now() - this.lastErrorLog < ERROR_LOG_EVERY_MS) return;
+        this.lastErrorLog = Date.now();
+        this.onError(`live events not delivered (${this.failed} since the last report, ${this.dropped} dropped on a full buffer): ${err.message}`);
+        this.failed = 0;
       }),
     );
   }
