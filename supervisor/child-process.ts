@@ -5,43 +5,11 @@
 // channel adapters reuse it with their own restart policy.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { groupRunning } from './processes.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Whether any process of group `pgid` is still alive. Zombies do not count: an orphaned
- * grandchild may stay a zombie for good where PID 1 does not reap (some containers).
- */
-export function groupHasLiveMembers(pgid: number | undefined): boolean {
-  if (pgid === undefined) return false;
-  try {
-    process.kill(-pgid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-  }
-  return false;
-}
 
 export type ChildState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'crashed';
 
@@ -236,9 +204,9 @@ export class SupervisedChild extends EventEmitter {
     clearTimeout(timer);
     if (inTime) {
       // The child is gone; what it left in its group gets the rest of the grace period.
-      if (this.opts.termTarget === 'leader' && groupHasLiveMembers(this.pgid)) this.signalGroup('SIGTERM');
-      while (Date.now() < deadline && groupHasLiveMembers(this.pgid)) await sleep(50);
-      if (groupHasLiveMembers(this.pgid)) this.marker('processes left in the group; SIGKILL');
+      if (this.opts.termTarget === 'leader' && groupRunning(this.pgid)) this.signalGroup('SIGTERM');
+      while (Date.now() < deadline && groupRunning(this.pgid)) await sleep(50);
+      if (groupRunning(this.pgid)) this.marker('processes left in the group; SIGKILL');
     } else {
       this.marker(`did not exit within ${graceMs} ms; SIGKILL`);
     }

@@ -20,6 +20,7 @@ import { temporalDbFile } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { SupervisedChild, EXIT_CONFIG_ERROR, type ChildState } from './child-process.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { ChildrenRecorder, stopStaleChildren } from './stale-children.js';
 import { resolveTemporalBinary } from './temporal-binary.js';
 import { devServerArgs, startSdkDevServer, SWITCHYARD_SEARCH_ATTRIBUTE_NAMES, waitForTemporal, type SdkDevServer } from './temporal-dev-server.js';
 
@@ -159,8 +160,10 @@ export async function runGateway(opts: GatewayOptions): Promise<GatewayHandle> {
   // 1. One gateway per home.
   const lock: InstanceLock = await acquireInstanceLock(home);
 
-  // 2. Ports, before anything is started, so the error is immediate and clear.
+  // 2. Ports, before anything is started, so the error is immediate and clear. First, what a
+  // supervisor that died (SIGKILL, OOM) left running in this home: the lock proves it is dead.
   try {
+    await stopStaleChildren(home, { log });
     const checks: Array<{ host: string; port: number; what: string; key: string }> = [];
     if (config.gateway.port !== 0) checks.push({ host: bind, port: config.gateway.port, what: 'the API', key: 'gateway.port' });
     if (embedded) {
@@ -185,6 +188,7 @@ export async function runGateway(opts: GatewayOptions): Promise<GatewayHandle> {
   }
 
   const children = new Map<string, SupervisedChild>();
+  const recorder = new ChildrenRecorder(home, { log });
   const abort = new AbortController();
   let sdkServer: SdkDevServer | undefined;
   let stopping: Promise<void> | undefined;
@@ -235,6 +239,7 @@ export async function runGateway(opts: GatewayOptions): Promise<GatewayHandle> {
       defaultGraceMs: childOpts.graceMs,
     });
     watch(child);
+    child.on('spawn', (pid) => recorder.spawned(name, pid, [command, ...args]));
     return child;
   };
 
@@ -244,6 +249,7 @@ export async function runGateway(opts: GatewayOptions): Promise<GatewayHandle> {
     stopping = (async () => {
       log('switchyard: stopping…');
       // Reverse order of start: the API stops taking requests, the worker drains, then Temporal goes.
+      let clean = true;
       const order: Array<[string, number]> = [
         ['api', grace.apiMs],
         ['worker', grace.workerMs],
@@ -256,8 +262,10 @@ export async function runGateway(opts: GatewayOptions): Promise<GatewayHandle> {
           await child.stop({ graceMs });
         } catch (err) {
           log(`switchyard: stopping ${name} failed: ${(err as Error).message}`);
+          clean = false;
         }
       }
+      if (clean) recorder.clear(); // else the record lets the next start stop what is left
       if (sdkServer) {
         await sdkServer.stop().catch((err: Error) => log(`switchyard: stopping the Temporal dev server failed: ${err.message}`));
       }

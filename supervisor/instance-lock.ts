@@ -3,6 +3,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { processRunning } from './processes.js';
 
 export const PID_FILE_NAME = 'switchyard.pid';
 
@@ -24,20 +25,11 @@ export type InstanceLock = {
   release(): Promise<void>;
 };
 
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The pid in `$home/switchyard.pid` when that process is alive, else undefined. */
 export async function runningInstance(home: string): Promise<number | undefined> {
   const pid = await readPid(path.join(home, PID_FILE_NAME));
-  return pid !== undefined && pidAlive(pid) ? pid : undefined;
+  return pid !== undefined && processRunning(pid) ? pid : undefined;
 }
 
 async function readPid(file: string): Promise<number | undefined> {
@@ -72,7 +64,7 @@ export async function acquireInstanceLock(home: string, opts: { pid?: number } =
     }
 
     const holder = await readPid(pidFile);
-    if (holder !== undefined && pidAlive(holder)) {
+    if (holder !== undefined && processRunning(holder)) {
       throw new InstanceLockError(
         `Switchyard is already running (pid ${holder}, home ${home}). Stop it first, or use another SWITCHYARD_HOME.`,
         holder,

@@ -10,6 +10,7 @@ import { constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processRunning } from './processes.js';
 
 export type TemporalBinary =
   | { kind: 'path'; path: string; via: 'env' | 'path' | 'tools' | 'go-install' }
@@ -151,15 +152,6 @@ async function findGo(env: NodeJS.ProcessEnv, wellKnown: string[]): Promise<stri
   return undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -181,11 +173,11 @@ async function acquireBuildLock(lockFile: string, progress: (line: string) => vo
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = Number.parseInt((await readFile(lockFile, 'utf8').catch(() => '')).trim(), 10);
-    if (!pidAlive(holder)) {
+    if (!processRunning(holder)) {
       // Stale (or being written right now: give a writer a moment before taking over).
       await sleep(200);
       const again = Number.parseInt((await readFile(lockFile, 'utf8').catch(() => '')).trim(), 10);
-      if (!pidAlive(again)) await rm(lockFile, { force: true });
+      if (!processRunning(again)) await rm(lockFile, { force: true });
       continue;
     }
     if (!announced) {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SupervisedChild, type ChildState, type SupervisedChildOptions } from '../supervisor/child-process.js';
+import { processRunning } from '../supervisor/processes.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -16,20 +17,7 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000
   }
 }
 
-/** Gone, or a zombie nobody has reaped yet (PID 1 in a container may not reap). */
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return true;
-  }
-}
+const processGone = (pid: number) => !processRunning(pid);
 
 const FIXTURES: Record<string, string> = {
   // Prints, then lives until SIGTERM; exits 0 on it.

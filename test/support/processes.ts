@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { processRunning, readProcStat } from '../../supervisor/processes.js';
 
 /** A port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -14,25 +14,8 @@ export function freePort(): Promise<number> {
 }
 
 /** Alive and not a zombie (this sandbox's PID 1 does not reap orphans). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export const processAlive = processRunning;
 
 export function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  return readProcStat(pid)?.ppid;
 }
