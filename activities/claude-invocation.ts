@@ -48,8 +48,16 @@ export function buildClaudeInvocation(agent: AgentConfig, turn: TurnSpec, contex
     args,
     env: agentEnvironment(context.baseEnv, agent),
     cwd: path.resolve(context.baseDir, agent.cwd),
-    input: turn.prompt,
+    input: agent.slashCommands ? turn.prompt : asPlainText(turn.prompt),
   };
+}
+
+/**
+ * The CLI runs a prompt that starts with "/" as a slash command; a leading space makes it
+ * plain text (the model still sees the prompt without it).
+ */
+export function asPlainText(prompt: string): string {
+  return prompt.startsWith('/') ? ` ${prompt}` : prompt;
 }
 
 /**

@@ -1,7 +1,7 @@
 // One error shape for every HTTP answer: { error: { code, message, details? } }.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { isTemporalUnavailable } from './temporal-errors.js';
+import { isTemporalUnavailable, TemporalUnavailableError } from './temporal-errors.js';
 
 export class ApiError extends Error {
   constructor(
@@ -20,10 +20,14 @@ export function invalidInput(error: z.ZodError, where = 'body'): ApiError {
   return new ApiError(400, 'invalid_input', `${issues[0]?.path ?? where}: ${issues[0]?.message ?? 'invalid'}`, { issues });
 }
 
-export function temporalUnavailable(): ApiError {
-  return new ApiError(503, 'temporal_unavailable', 'Temporal is unreachable; nothing was accepted. Retry later with the same idempotencyKey.', undefined, {
-    'retry-after': '5',
-  });
+export function temporalUnavailable(idempotencyKey?: string): ApiError {
+  return new ApiError(
+    503,
+    'temporal_unavailable',
+    'Temporal is unreachable; nothing was accepted. Retry later with the same idempotencyKey.',
+    idempotencyKey === undefined ? undefined : { idempotencyKey },
+    { 'retry-after': '5' },
+  );
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -39,8 +43,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return;
     }
     if (isTemporalUnavailable(error)) {
-      const mapped = temporalUnavailable();
-      void reply.code(503).headers(mapped.headers).send({ error: { code: mapped.code, message: mapped.message } });
+      const mapped = temporalUnavailable(error instanceof TemporalUnavailableError ? error.idempotencyKey : undefined);
+      void reply
+        .code(503)
+        .headers(mapped.headers)
+        .send({ error: { code: mapped.code, message: mapped.message, ...(mapped.details === undefined ? {} : { details: mapped.details }) } });
       return;
     }
     const fastifyError = error as FastifyError;

@@ -8,8 +8,12 @@ import { EventHub } from './event-hub.js';
 import { checkReadiness } from './readiness.js';
 import { healthRoutes } from './routes/health.js';
 import { hookAgentRoutes } from './routes/hooks-agent.js';
+import { hookSourceRoutes } from './routes/hooks-source.js';
 import { internalEventRoutes } from './routes/internal-events.js';
+import type { AnyRpcMethod } from './rpc/method.js';
+import { attachRpcServer, type RpcServer } from './rpc/rpc-server.js';
 import { SessionService } from './session-service.js';
+import { AuthFailureThrottle } from './webhooks/limits.js';
 
 export interface ApiServerOptions {
   config: Config;
@@ -18,12 +22,15 @@ export interface ApiServerOptions {
   /** Token the workers use to publish events; undefined turns publishing off. */
   internalToken: string | undefined;
   hub?: EventHub;
+  /** JSON-RPC methods beyond the core table (tests only). */
+  extraRpcMethods?: readonly AnyRpcMethod[];
 }
 
 export interface ApiServer {
   app: FastifyInstance;
   hub: EventHub;
   sessions: SessionService;
+  rpc: RpcServer;
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -38,10 +45,17 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   registerErrorHandling(app);
 
-  await app.register(healthRoutes, {
-    readiness: () => checkReadiness(client, config.temporal.namespace, () => ({ ok: true, detail: 'no required channels' })),
-  });
+  const readiness = () => checkReadiness(client, config.temporal.namespace, () => ({ ok: true, detail: 'no required channels' }));
+  await app.register(healthRoutes, { readiness });
   await app.register(internalEventRoutes, { hub, internalToken: options.internalToken });
-  await app.register(hookAgentRoutes, { config, sessions });
-  return { app, hub, sessions };
+  // One brake on repeated authentication failures, shared by the hook routes.
+  const throttle = new AuthFailureThrottle();
+  await app.register(hookAgentRoutes, { config, sessions, throttle });
+  await app.register(hookSourceRoutes, { config, sessions, throttle });
+  const rpc = attachRpcServer(app, {
+    services: { config, client, sessions, hub, readiness },
+    logger: options.logger,
+    ...(options.extraRpcMethods ? { extraMethods: options.extraRpcMethods } : {}),
+  });
+  return { app, hub, sessions, rpc };
 }

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { DurableSessionEvent, SessionEvent } from '../contracts/events.js';
-import { WORKFLOW_TASK_QUEUE, sessionWorkflowId } from '../contracts/names.js';
+import { SEARCH_ATTRIBUTES, WORKFLOW_TASK_QUEUE, sessionWorkflowId } from '../contracts/names.js';
 import { AGENT_KEY, CHANNEL_KEY, SESSION_KEY_KEY, STATE_KEY } from '../contracts/search-attributes.js';
-import type { BusyMode, SessionMessage, SessionStart, SessionState } from '../contracts/session.js';
+import type { BusyMode, DeliveryRef, SessionMessage, SessionStart, SessionState, SessionStatus } from '../contracts/session.js';
 import type { sessionWorkflow } from '../workflows/session.js';
 import {
   SESSION_WORKFLOW_TYPE,
@@ -21,6 +21,7 @@ import {
   type EventsRequest,
 } from '../workflows/session-definitions.js';
 import type { EventHub } from './event-hub.js';
+import { isTemporalUnavailable, TemporalUnavailableError } from './temporal-errors.js';
 
 export interface SendRequest {
   sessionKey: string;
@@ -31,6 +32,16 @@ export interface SendRequest {
   idempotencyKey?: string;
   channel?: string;
   requestId?: string;
+  /** Where the turn's result is POSTed once it completes or fails (a reference; see DeliveryRef). */
+  delivery?: DeliveryRef;
+  /**
+   * Skip the quick-ack update even with an idempotency key: one signalWithStart, no round
+   * trip through the worker. The workflow still runs a duplicate key once; `duplicate` is
+   * then reported false. Webhooks use this with a messageId derived from the key.
+   */
+  signalOnly?: boolean;
+  /** The message id, when the caller needs it stable across retries (cron runs); default a fresh UUID. */
+  messageId?: string;
 }
 
 export interface SendReceipt {
@@ -42,10 +53,58 @@ export interface SendReceipt {
   idempotencyKey: string;
 }
 
+export interface SessionListFilter {
+  agent?: string;
+  channel?: string;
+  /** The SwitchyardState search attribute. */
+  state?: SessionStatus;
+  /** Closed runs too (continued-as-new, terminated, ...); only running sessions by default. */
+  includeClosed?: boolean;
+  /** At most this many sessions. */
+  limit: number;
+}
+
+export interface SessionSummary {
+  sessionKey: string;
+  agentId?: string;
+  channel?: string;
+  state?: string;
+  workflowId: string;
+  runId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, CONTINUED_AS_NEW, TERMINATED, ... */
+  status: string;
+  /** Milliseconds since the epoch. */
+  startTime: number;
+  closeTime?: number;
+}
+
+/** What every entry point answers once a message is accepted (the receipt minus the key). */
+export interface AcceptedIds {
+  accepted: true;
+  duplicate: boolean;
+  sessionKey: string;
+  workflowId: string;
+  messageId: string;
+}
+
+export function acceptedIds(receipt: SendReceipt): AcceptedIds {
+  return {
+    accepted: receipt.accepted,
+    duplicate: receipt.duplicate,
+    sessionKey: receipt.sessionKey,
+    workflowId: receipt.workflowId,
+    messageId: receipt.messageId,
+  };
+}
+
 export type TurnOutcome = DurableSessionEvent & { type: 'turn.completed' | 'turn.failed' | 'turn.cancelled' };
 
 /** How long a caller-keyed message waits for the workflow's quick answer before falling back to a signal. */
 const QUICK_ACK_MS = 3000;
+/** The longest a send waits on Temporal, the quick ack included. */
+const SEND_DEADLINE_MS = 6000;
+/** What the signal gets at least, after a quick ack that used up its time. */
+const MIN_SIGNAL_MS = 3000;
 const TERMINAL = new Set(['turn.completed', 'turn.failed', 'turn.cancelled']);
 
 export class SessionService {
@@ -63,7 +122,7 @@ export class SessionService {
    * workflow's own dedupe still guarantees the message runs once.
    */
   async send(request: SendRequest): Promise<SendReceipt> {
-    const messageId = randomUUID();
+    const messageId = request.messageId ?? randomUUID();
     const idempotencyKey = request.idempotencyKey ?? messageId;
     const message: SessionMessage = {
       messageId,
@@ -72,6 +131,7 @@ export class SessionService {
       source: request.source,
       receivedAt: Date.now(),
       ...(request.requestId ? { requestId: request.requestId } : {}),
+      ...(request.delivery ? { delivery: request.delivery } : {}),
     };
     const workflowId = sessionWorkflowId(request.sessionKey);
     const receipt = (id: string, duplicate: boolean): SendReceipt => ({
@@ -83,7 +143,10 @@ export class SessionService {
       idempotencyKey,
     });
 
-    if (request.idempotencyKey !== undefined) {
+    // Temporal away: the SDK would retry the connection for about 20 s, longer than webhook
+    // senders wait (Slack 3 s, GitHub 10 s). A bounded wait answers 503 while they listen.
+    const deadline = Date.now() + SEND_DEADLINE_MS;
+    if (request.idempotencyKey !== undefined && !request.signalOnly) {
       const answer = await this.quickAck(workflowId, message);
       if (answer) return receipt(answer.messageId, answer.duplicate);
     }
@@ -94,7 +157,7 @@ export class SessionService {
       ...(request.channel ? { channel: request.channel } : {}),
       maxTurnsPerRun: this.options.maxTurnsPerRun,
     };
-    await this.client.workflow.signalWithStart<typeof sessionWorkflow, [SessionMessage]>(SESSION_WORKFLOW_TYPE, {
+    const signalWithStart = () => this.client.workflow.signalWithStart<typeof sessionWorkflow, [SessionMessage]>(SESSION_WORKFLOW_TYPE, {
       workflowId,
       taskQueue: WORKFLOW_TASK_QUEUE,
       args: [start],
@@ -108,6 +171,13 @@ export class SessionService {
         ...(request.channel ? [{ key: CHANNEL_KEY, value: request.channel }] : []),
       ],
     });
+    try {
+      await this.client.withDeadline(Math.max(deadline, Date.now() + MIN_SIGNAL_MS), signalWithStart);
+    } catch (error) {
+      // Retrying with this key is safe whether or not the signal landed.
+      if (isTemporalUnavailable(error)) throw new TemporalUnavailableError(idempotencyKey, error);
+      throw error;
+    }
     return receipt(messageId, false);
   }
 
@@ -121,6 +191,46 @@ export class SessionService {
       // No worker in time, too many updates in flight, a closed run: the signal path is durable.
       return undefined;
     }
+  }
+
+  /**
+   * Sessions from Temporal visibility (eventually consistent: a session started a moment ago
+   * may not be listed yet), newest first as the visibility store orders them; one entry per
+   * session even when closed runs are included.
+   */
+  async list(filter: SessionListFilter): Promise<{ sessions: SessionSummary[]; more: boolean }> {
+    const conditions = [`WorkflowType = ${quote(SESSION_WORKFLOW_TYPE)}`];
+    if (!filter.includeClosed) conditions.push(`ExecutionStatus = 'Running'`);
+    if (filter.agent !== undefined) conditions.push(`${SEARCH_ATTRIBUTES.agent} = ${quote(filter.agent)}`);
+    if (filter.channel !== undefined) conditions.push(`${SEARCH_ATTRIBUTES.channel} = ${quote(filter.channel)}`);
+    if (filter.state !== undefined) conditions.push(`${SEARCH_ATTRIBUTES.state} = ${quote(filter.state)}`);
+    const sessions: SessionSummary[] = [];
+    const seen = new Set<string>();
+    let more = false;
+    for await (const info of this.client.workflow.list({ query: conditions.join(' AND '), pageSize: Math.min(filter.limit + 1, 1000) })) {
+      if (seen.has(info.workflowId)) continue;
+      if (sessions.length >= filter.limit) {
+        more = true;
+        break;
+      }
+      seen.add(info.workflowId);
+      const attributes = info.typedSearchAttributes;
+      const agentId = attributes.get(AGENT_KEY);
+      const channel = attributes.get(CHANNEL_KEY);
+      const state = attributes.get(STATE_KEY);
+      sessions.push({
+        sessionKey: attributes.get(SESSION_KEY_KEY) ?? info.workflowId.replace(/^session:/, ''),
+        ...(agentId !== undefined ? { agentId } : {}),
+        ...(channel !== undefined ? { channel } : {}),
+        ...(state !== undefined ? { state } : {}),
+        workflowId: info.workflowId,
+        runId: info.runId,
+        status: info.status.name,
+        startTime: info.startTime.getTime(),
+        ...(info.closeTime ? { closeTime: info.closeTime.getTime() } : {}),
+      });
+    }
+    return { sessions, more };
   }
 
   async state(sessionKey: string): Promise<SessionState> {
@@ -179,6 +289,11 @@ export class SessionService {
       void poll(500);
     });
   }
+}
+
+/** A string literal of Temporal's visibility query language. */
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 export function isNotFound(error: unknown): boolean {

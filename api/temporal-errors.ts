@@ -14,3 +14,13 @@ export function isTemporalUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** Nothing was accepted (or it is unknown whether it was): retry with `idempotencyKey`. */
+export class TemporalUnavailableError extends Error {
+  constructor(
+    readonly idempotencyKey: string,
+    override readonly cause: unknown,
+  ) {
+    super('Temporal is unreachable; nothing was accepted');
+  }
+}

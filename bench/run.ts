@@ -5,7 +5,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeMachine } from './machine.js';
+import { benchRpc, rpcTable } from './rpc.js';
 import { benchTurnOverhead, turnOverheadTable } from './turn-overhead.js';
+import { benchWebhooks, webhooksTable } from './webhooks.js';
 
 interface Bench {
   name: string;
@@ -23,6 +25,23 @@ const BENCHES: Bench[] = [
       'the session workflow, the agent task queue and the CLI, against bare `claude -p` with the same flags on the same fake ' +
       'Messages API, interleaved in one run. Target: ratio of medians under 1.10.',
     run: async ({ runs }) => turnOverheadTable(await benchTurnOverhead(runs)),
+  },
+  {
+    name: 'rpc',
+    title: 'WebSocket JSON-RPC',
+    what:
+      'Round trip of `gateway.health` with 1, 100 and 1000 connections open; the API process\'s memory with 10,000 idle ' +
+      'connections; fan-out of one event to 100 subscribers. The API runs as its own process (`api/main.ts`).',
+    run: async () => rpcTable(await benchRpc()),
+  },
+  {
+    name: 'webhooks',
+    title: 'Webhook ingest: gateway vs. bare signalWithStart vs. bare fastify',
+    what:
+      'Durable ingest in async mode (202 only once Temporal holds the message), measured with autocannon against, in the same ' +
+      'run, a bare loop of `signalWithStart` calls at the same concurrency (the engine\'s limit) and fastify answering 202 ' +
+      "without Temporal (the HTTP layer's limit). API and worker run as their own processes. Target: at least 80% of bare signalWithStart.",
+    run: async () => webhooksTable(await benchWebhooks()),
   },
 ];
 

@@ -10,5 +10,7 @@ const program = new Command('switchyard')
   .showHelpAfterError();
 program.addCommand(startCommand());
 program.addCommand(configCommand());
+program.addCommand((await import('./commands/call.js')).callCommand());
+program.addCommand((await import('./commands/cron.js')).cronCommand());
 
 await program.parseAsync(process.argv);

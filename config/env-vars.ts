@@ -41,6 +41,13 @@ export function childSchema(schema: z.ZodType | undefined, key: string | number)
   }
   if (inner instanceof z.ZodRecord) return inner.valueType as z.ZodType;
   if (inner instanceof z.ZodArray) return inner.element as z.ZodType;
+  // A union (`verify: none` or a mapping): the first option that knows the key.
+  if (inner instanceof z.ZodUnion) {
+    for (const option of inner.options as readonly z.ZodType[]) {
+      const found = childSchema(option, key);
+      if (found) return found;
+    }
+  }
   return undefined;
 }
 

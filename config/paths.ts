@@ -47,3 +47,10 @@ export function temporalDbFile(
   if (configured) return path.resolve(cwd, expandHome(configured, env));
   return path.join(switchyardHome(env), 'temporal.sqlite');
 }
+
+/** How a process on this machine reaches the gateway: a wildcard bind is reached on loopback. */
+export function gatewayHost(config: Pick<Config, 'gateway'>): string {
+  const { bind } = config.gateway;
+  if (bind === '0.0.0.0' || bind === '::' || bind === '') return '127.0.0.1';
+  return bind.includes(':') ? `[${bind}]` : bind;
+}

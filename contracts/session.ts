@@ -13,6 +13,24 @@ export interface SessionMessage {
   /** Milliseconds since the epoch, stamped by the API when it accepted the message. */
   receivedAt: number;
   requestId?: string;
+  /** Where the turn's result is POSTed. Only a reference: the worker looks up URL and secret in its config. */
+  delivery?: DeliveryRef;
+}
+
+/**
+ * A delivery target by reference, never by secret: `source` names `webhooks.<source>.deliver`
+ * (URL and secret from the worker's config); `url` is an address given with the message,
+ * signed with `gateway.deliverSecret`.
+ */
+export type DeliveryRef = { source: string; url?: undefined } | { url: string; source?: undefined };
+
+/** One POST of a turn outcome to one target (activity `deliverResult`). */
+export interface DeliveryRequest {
+  /** The `webhook-id` header: the same on every attempt, so receivers can drop repeats. */
+  deliveryId: string;
+  target: DeliveryRef;
+  /** The JSON body. */
+  payload: Record<string, unknown>;
 }
 
 export interface SessionStart {
@@ -36,6 +54,8 @@ export interface CarriedState {
   nextSeq: number;
   turnCount: number;
   totalCostUsd: number;
+  /** Result deliveries still being retried when the run continued as new; restarted by the next run. */
+  deliveries?: DeliveryRequest[];
 }
 
 export type SessionStatus = 'idle' | 'running' | 'cancelling';
@@ -94,3 +114,12 @@ export const TURN_FAILURE = {
   limit: 'AgentLimitReached',
 } as const;
 export const NON_RETRYABLE_TURN_FAILURES: string[] = [TURN_FAILURE.auth, TURN_FAILURE.config, TURN_FAILURE.binary, TURN_FAILURE.badRequest, TURN_FAILURE.limit];
+
+/** Error types the result delivery raises that no retry can fix (see activities/deliver-result.ts). */
+export const DELIVERY_FAILURE = {
+  /** The source or secret the message named is not configured on the worker. */
+  target: 'DeliveryTargetMissing',
+  /** The receiver answered 410 Gone: it wants no more deliveries. */
+  gone: 'DeliveryGone',
+} as const;
+export const NON_RETRYABLE_DELIVERY_FAILURES: string[] = [DELIVERY_FAILURE.target, DELIVERY_FAILURE.gone];

@@ -49,3 +49,11 @@ test("the agent's environment never holds the gateway's secrets, and the CLI's r
   assert.equal(env.CLAUDE_CODE_MAX_RETRIES, '0');
   assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('SWITCHYARD_')), []);
 });
+
+test('a prompt starting with "/" is plain text unless the agent allows slash commands', () => {
+  const context = { command: 'c', baseEnv: {}, baseDir: '/' };
+  const turn = { prompt: '/compact now', claudeSessionId: 'sid', resume: false };
+  assert.equal(buildClaudeInvocation(AgentSchema.parse({}), turn, context).input, ' /compact now');
+  assert.equal(buildClaudeInvocation(AgentSchema.parse({ slashCommands: true }), turn, context).input, '/compact now');
+  assert.equal(buildClaudeInvocation(AgentSchema.parse({}), { ...turn, prompt: 'a /b' }, context).input, 'a /b');
+});

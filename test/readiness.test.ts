@@ -1,38 +1,15 @@
 // /readyz and the API's answers while Temporal is down, against a dev server this test
 // owns: stopped, then started again on the same database.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { resolveTemporalBinary } from '../supervisor/temporal-binary.js';
-import { devServerArgs, waitForTemporal } from '../supervisor/temporal-dev-server.js';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { postJson, startTestGateway, type TestGateway } from './support/gateway.js';
-import { freePort } from './support/processes.js';
 import { eventually, outcomeOf } from './support/sessions.js';
+import { OwnTemporal } from './support/own-temporal.js';
 
-let dir: string;
-let port: number;
-let server: ChildProcess | undefined;
+let temporal: OwnTemporal;
 let fake: FakeAnthropic;
 let gateway: TestGateway;
-
-async function startServer(): Promise<void> {
-  const binary = await resolveTemporalBinary();
-  assert.equal(binary.kind, 'path');
-  if (binary.kind !== 'path') return;
-  server = spawn(binary.path, devServerArgs({ dbFile: path.join(dir, 'temporal.sqlite'), port, headless: true, logLevel: 'error' }), { stdio: 'ignore' });
-  await waitForTemporal(`127.0.0.1:${port}`, { timeoutMs: 60_000 });
-}
-
-async function stopServer(): Promise<void> {
-  const exited = new Promise((resolve) => server!.once('exit', resolve));
-  server!.kill('SIGTERM');
-  await exited;
-  server = undefined;
-}
 
 async function readyz(): Promise<{ status: number; body: { ready: boolean; checks: Record<string, { ok: boolean; detail: string }> } }> {
   const res = await fetch(`${gateway.url}/readyz`);
@@ -40,17 +17,14 @@ async function readyz(): Promise<{ status: number; body: { ready: boolean; check
 }
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'switchyard-readyz-'));
-  port = await freePort();
-  await startServer();
+  temporal = await OwnTemporal.start('readyz');
   fake = await startFakeAnthropic();
-  gateway = await startTestGateway({ fake, temporalAddress: `127.0.0.1:${port}`, worker: false });
+  gateway = await startTestGateway({ fake, temporalAddress: temporal.address, worker: false });
 });
 after(async () => {
   await gateway?.close();
-  if (server) await stopServer();
+  await temporal?.dispose();
   await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('not ready without a worker polling both task queues', async () => {
@@ -68,7 +42,7 @@ test('ready once a worker polls; 503 while Temporal is down; ready again when it
   assert.equal(sent.status, 202);
   await outcomeOf(gateway, 'agent:main:readyz', sent.body.messageId);
 
-  await stopServer();
+  await temporal.stop();
   const down = await readyz();
   assert.equal(down.status, 503);
   assert.equal(down.body.ready, false);
@@ -78,10 +52,11 @@ test('ready once a worker polls; 503 while Temporal is down; ready again when it
   const refused = await postJson(`${gateway.url}/hooks/agent`, { message: 'during the outage', sessionKey: 'agent:main:readyz' });
   assert.equal(refused.status, 503);
   assert.equal(refused.body.error.code, 'temporal_unavailable');
+  assert.ok(refused.body.error.details.idempotencyKey, 'the key to retry with');
   assert.ok(refused.headers.get('retry-after'));
   assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
 
-  await startServer();
+  await temporal.start();
   await eventually('ready again', async () => (await readyz()).status === 200);
   const state = await gateway.api.sessions.state('agent:main:readyz');
   assert.equal(state.turnCount, 1);

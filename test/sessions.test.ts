@@ -100,6 +100,12 @@ describe('turns', () => {
     live.stop();
   });
 
+  test('a message that starts with "/" reaches the model as text, not as a slash command', async () => {
+    const sessionKey = newSession();
+    const sent = await sendMessage(gateway, { message: '/ask what is up', sessionKey });
+    assert.equal((await outcomeOf(gateway, sessionKey, sent.messageId)).data.result, 'echo: /ask what is up');
+  });
+
   test('a duplicate idempotency key is acknowledged and never run twice', async () => {
     const sessionKey = newSession();
     const first = await sendMessage(gateway, { message: 'dedupe-me', sessionKey, idempotencyKey: 'delivery-1' });

@@ -1,10 +1,13 @@
 // The two workers of DESIGN.md: `switchyard` (workflows and light activities) and
 // `switchyard-agents` (Claude CLI runs, concurrency capped by config).
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { AGENT_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../contracts/names.js';
 import type { Config } from '../config/schema.js';
 import type { EventPublisher } from '../activities/event-publisher.js';
 import { createAgentActivities } from '../activities/agent-activities.js';
+import { createCronActivities, type CronActivityHooks } from '../activities/cron-activities.js';
+import { createDeliveryActivities } from '../activities/deliver-result.js';
 import { createLightActivities, createLocalActivities } from '../activities/light-activities.js';
 import { workflowBundle } from './workflow-bundle.js';
 
@@ -17,6 +20,10 @@ export interface WorkerOptions {
   env: NodeJS.ProcessEnv;
   /** How long a stopping worker lets running turns finish before cancelling them. */
   shutdownGraceMs?: number;
+  /** A Temporal client for the cron activities (they send into sessions); without one, cron runs fail. */
+  client?: Client;
+  /** Test seams of the cron activities. */
+  cronHooks?: CronActivityHooks;
 }
 
 export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
@@ -27,7 +34,16 @@ export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
     namespace,
     taskQueue: WORKFLOW_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
-    activities: { ...createLightActivities(deps), ...createLocalActivities(deps) },
+    activities: {
+      ...createLightActivities(deps),
+      ...createLocalActivities(deps),
+      ...createDeliveryActivities(deps),
+      ...createCronActivities({ config, client: options.client, ...(options.cronHooks ? { hooks: options.cronHooks } : {}) }),
+    },
+    // A cron run waiting on its turn heartbeats every poll; keep the heartbeats (and so a
+    // cancellation by overlap cancelOther) prompt.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
   });
   const agents = await Worker.create({
     connection,

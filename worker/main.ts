@@ -1,9 +1,13 @@
 // The worker process: `switchyard start` runs it as a child; at scale, run several.
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadConfigFromArgv } from '../cli/commands/config.js';
 import { ConfigError } from '../config/errors.js';
+import { CronJobSchema } from '../config/cron-schema.js';
 import { temporalAddress } from '../config/paths.js';
 import { secretValues } from '../config/redact.js';
+import { reconcileUntilDone } from '../cron/reconcile.js';
+import { CronService } from '../cron/service.js';
 import { createLogger } from '../observability/logger.js';
 import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
 import { createWorkers, runWorkers } from './create-workers.js';
@@ -18,6 +22,8 @@ async function main(): Promise<void> {
 
   const publisher = new HttpEventPublisher(eventsUrl(config), internalToken, (message) => logger.warn(message));
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
+  const clientConnection = await Connection.connect({ address: temporalAddress(config) });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
@@ -25,15 +31,26 @@ async function main(): Promise<void> {
     publisher,
     baseDir: process.cwd(),
     env: process.env,
+    client,
   });
   logger.info({ address: temporalAddress(config), namespace: config.temporal.namespace, maxConcurrentTurns: config.worker.maxConcurrentTurns }, 'worker polling');
+  // Config cron jobs → Temporal Schedules, at every start, here in the worker: the process
+  // that runs the jobs, with the config that runs them (docs/cron.md). Idempotent and safe
+  // when several workers start at once; retried until a pass completes.
+  const cron = new CronService(client, { validate: (job) => CronJobSchema.parse(job) });
+  const stopReconciling = new AbortController();
+  void reconcileUntilDone(cron, config.cron, { signal: stopReconciling.signal, log: (level, message) => logger[level](message) }).then((report) => {
+    if (report) logger.info({ ...report, skipped: report.skipped.map((s) => `${s.name}: ${s.reason}`) }, 'cron jobs reconciled');
+  });
   exitWhenOrphaned(() => {
     logger.warn('supervisor gone: draining and exiting');
     for (const worker of workers) worker.shutdown();
   });
   // The SDK's runtime stops the workers on SIGINT/SIGTERM; run() returns once they drained.
   await runWorkers(workers);
+  stopReconciling.abort();
   await publisher.close();
+  await clientConnection.close();
   await connection.close();
   logger.info('worker stopped');
 }

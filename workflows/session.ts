@@ -18,12 +18,14 @@ import {
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
-import type { DurableEventType } from '../contracts/events.js';
+import type { DurableEventType, DurableSessionEvent } from '../contracts/events.js';
 import { AGENT_TASK_QUEUE, WORKFLOW_TASK_QUEUE } from '../contracts/names.js';
 import { AGENT_KEY, CHANNEL_KEY, SESSION_KEY_KEY, STATE_KEY } from '../contracts/search-attributes.js';
 import {
+  NON_RETRYABLE_DELIVERY_FAILURES,
   NON_RETRYABLE_TURN_FAILURES,
   type BusyMode,
+  type DeliveryRequest,
   type SessionMessage,
   type SessionStart,
   type SessionState,
@@ -32,6 +34,7 @@ import {
   type TurnResult,
 } from '../contracts/session.js';
 import type { AgentActivities } from '../activities/agent-activities.js';
+import type { DeliveryActivities } from '../activities/deliver-result.js';
 import type { LightActivities, LocalActivities } from '../activities/light-activities.js';
 import type { TurnPolicy } from '../activities/turn-policy.js';
 import { EventLog } from './event-log.js';
@@ -57,6 +60,14 @@ const { publishEvents } = proxyActivities<LightActivities>({
   startToCloseTimeout: '10s',
   // Live delivery is best-effort: a subscriber that misses an event reads it back by seq.
   retry: { maximumAttempts: 3, initialInterval: '200ms' },
+});
+
+// Result delivery: a receiver that is down gets the result when it returns, within a day.
+const { deliverResult } = proxyActivities<DeliveryActivities>({
+  taskQueue: WORKFLOW_TASK_QUEUE,
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '24h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: NON_RETRYABLE_DELIVERY_FAILURES },
 });
 
 const { beginTurn, currentTime } = proxyLocalActivities<LocalActivities>({
@@ -92,8 +103,10 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
   // Durable events are published live in order, without holding up the turns.
   let unpublished: ReturnType<EventLog['append']>[] = [];
   let publishing: Promise<void> = Promise.resolve();
-  const record = (type: DurableEventType, turnId: string, ts: number, data: Record<string, unknown>) => {
-    unpublished.push(log.append(type, turnId, ts, data));
+  const record = (type: DurableEventType, turnId: string, ts: number, data: Record<string, unknown>): DurableSessionEvent => {
+    const event = log.append(type, turnId, ts, data);
+    unpublished.push(event);
+    return event;
   };
   const flush = () => {
     if (unpublished.length === 0) return;
@@ -101,6 +114,43 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     unpublished = [];
     publishing = publishing.then(() => publishEvents(batch)).catch(() => undefined);
   };
+
+  // Result deliveries run beside the turns, never holding them up. Only messages that ask
+  // for one (`delivery`) add commands, so histories recorded without them replay unchanged.
+  const deliveries = new Map<string, DeliveryRequest>();
+  const startDelivery = (request: DeliveryRequest) => {
+    deliveries.set(request.deliveryId, request);
+    void deliverResult(request)
+      .catch(() => undefined)
+      .finally(() => deliveries.delete(request.deliveryId));
+  };
+  const deliverOutcome = (messages: SessionMessage[], event: DurableSessionEvent) => {
+    const targets = new Map<string, SessionMessage[]>();
+    for (const message of messages) {
+      if (!message.delivery) continue;
+      const key = message.delivery.source !== undefined ? `source:${message.delivery.source}` : `url:${message.delivery.url}`;
+      targets.set(key, [...(targets.get(key) ?? []), message]);
+    }
+    let index = 0;
+    for (const asked of targets.values()) {
+      startDelivery({
+        deliveryId: `dlv_${event.turnId}_${index++}`,
+        target: asked[0]!.delivery!,
+        payload: {
+          type: event.type,
+          status: event.type.slice('turn.'.length),
+          sessionKey,
+          workflowId: workflowInfo().workflowId,
+          turnId: event.turnId,
+          seq: event.seq,
+          ts: event.ts,
+          messages: asked.map((m) => ({ messageId: m.messageId, idempotencyKey: m.idempotencyKey, source: m.source })),
+          ...event.data,
+        },
+      });
+    }
+  };
+  for (const request of carried?.deliveries ?? []) startDelivery(request);
 
   const setStatus = (next: SessionStatus) => {
     if (next === status) return;
@@ -136,7 +186,10 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     if (request?.clearQueue && inbox.length > 0) {
       const dropped = inbox.splice(0);
       const ts = await currentTime();
-      for (const message of dropped) record('turn.cancelled', message.messageId, ts, { messageIds: [message.messageId], reason, queued: true });
+      for (const message of dropped) {
+        const event = record('turn.cancelled', message.messageId, ts, { messageIds: [message.messageId], reason, queued: true });
+        if (message.delivery) deliverOutcome([message], event);
+      }
       flush();
     }
     if (current && current.cancelReason === undefined) {
@@ -182,6 +235,7 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     flush();
 
     const { runAgentTurn } = agentActivities(policy);
+    let outcome: DurableSessionEvent;
     try {
       const result: TurnResult = await scope.run(() =>
         runAgentTurn({
@@ -199,7 +253,7 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
       claudeSessionFresh = false;
       turnCount += 1;
       totalCostUsd += result.costUsd;
-      record('turn.completed', turnId, result.finishedAt, {
+      outcome = record('turn.completed', turnId, result.finishedAt, {
         messageIds,
         result: result.text,
         costUsd: result.costUsd,
@@ -212,13 +266,14 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     } catch (err) {
       const ts = await currentTime();
       if (isCancellation(err)) {
-        record('turn.cancelled', turnId, ts, { messageIds, reason: current.cancelReason ?? 'cancelled' });
+        outcome = record('turn.cancelled', turnId, ts, { messageIds, reason: current.cancelReason ?? 'cancelled' });
       } else {
-        record('turn.failed', turnId, ts, { messageIds, ...describeFailure(err, policy) });
+        outcome = record('turn.failed', turnId, ts, { messageIds, ...describeFailure(err, policy) });
       }
     } finally {
       current = undefined;
     }
+    if (batch.some((m) => m.delivery)) deliverOutcome(batch, outcome);
     if (resetRequested) {
       resetRequested = false;
       claudeSessionId = uuid4();
@@ -263,6 +318,7 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
       nextSeq,
       turnCount,
       totalCostUsd,
+      ...(deliveries.size > 0 ? { deliveries: [...deliveries.values()] } : {}),
     },
   });
 }

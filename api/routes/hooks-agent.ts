@@ -1,12 +1,14 @@
 // POST /hooks/agent: the plain way in. A bearer-authenticated JSON body names a message
-// and, optionally, the agent, session, idempotency key and whether to wait for the answer.
+// and, optionally, the agent, session, idempotency key, whether to wait for the answer and
+// where to POST the result.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { parseSessionKey, sessionKeyOf } from '../../contracts/names.js';
 import { resolveAgent, type Config } from '../../config/schema.js';
-import { requireToken } from '../auth.js';
 import { ApiError, invalidInput } from '../errors.js';
 import type { SessionService } from '../session-service.js';
+import { answerAccepted } from '../webhooks/answer.js';
+import { AuthFailureThrottle, requireTokenThrottled } from '../webhooks/limits.js';
 
 export const HookAgentBody = z.object({
   message: z.string().min(1, 'must not be empty'),
@@ -15,13 +17,31 @@ export const HookAgentBody = z.object({
   idempotencyKey: z.string().min(1).max(512).optional(),
   mode: z.enum(['async', 'sync']).default('async'),
   timeoutMs: z.number().int().min(1).max(3_600_000).default(120_000),
+  /** POST the turn's result here, signed with gateway.deliverSecret (Standard Webhooks). */
+  deliver: z
+    .strictObject({
+      url: z
+        .string()
+        .max(2048)
+        .regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// URL')
+        .refine((url) => URL.canParse(url), 'expected a URL'),
+    })
+    .optional(),
 });
 
-export const hookAgentRoutes: FastifyPluginAsync<{ config: Config; sessions: SessionService }> = async (app, { config, sessions }) => {
-  app.post('/hooks/agent', { preHandler: requireToken(config.gateway.auth.token) }, async (request, reply) => {
+export const hookAgentRoutes: FastifyPluginAsync<{ config: Config; sessions: SessionService; throttle?: AuthFailureThrottle }> = async (
+  app,
+  { config, sessions, throttle = new AuthFailureThrottle() },
+) => {
+  app.post('/hooks/agent', { preHandler: requireTokenThrottled(config.gateway.auth.token, throttle) }, async (request, reply) => {
     const parsed = HookAgentBody.safeParse(request.body);
     if (!parsed.success) throw invalidInput(parsed.error);
     const body = parsed.data;
+    if (body.deliver && !config.gateway.deliverSecret) {
+      throw new ApiError(400, 'invalid_input', 'body.deliver: result delivery needs gateway.deliverSecret in the config', {
+        issues: [{ path: 'body.deliver', message: 'gateway.deliverSecret is not configured' }],
+      });
+    }
     const { agentId, sessionKey } = resolveTarget(config, body.agent, body.sessionKey);
     const agent = resolveAgent(config, agentId)!;
     const idempotencyKey = body.idempotencyKey ?? headerKey(request.headers['idempotency-key']);
@@ -34,16 +54,9 @@ export const hookAgentRoutes: FastifyPluginAsync<{ config: Config; sessions: Ses
       busy: agent.busy,
       requestId: request.id,
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(body.deliver ? { delivery: { url: body.deliver.url } } : {}),
     });
-    const ids = { accepted: receipt.accepted, duplicate: receipt.duplicate, sessionKey, workflowId: receipt.workflowId, messageId: receipt.messageId };
-    if (body.mode === 'async') return reply.code(202).send(ids);
-
-    const outcome = await sessions.waitForOutcome(sessionKey, receipt.messageId, body.timeoutMs);
-    if (!outcome) {
-      throw new ApiError(504, 'turn_timeout', `no answer within ${body.timeoutMs} ms; the message is accepted and will still be answered`, ids);
-    }
-    const status = outcome.type.slice('turn.'.length);
-    return reply.code(200).send({ ...ids, status, turnId: outcome.turnId, seq: outcome.seq, ...outcome.data });
+    return answerAccepted(reply, sessions, receipt, body.mode, body.timeoutMs);
   });
 };
 

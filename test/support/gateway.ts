@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { CronActivityHooks } from '../../activities/cron-activities.js';
+import type { AnyRpcMethod } from '../../api/rpc/method.js';
 import { buildApiServer, type ApiServer } from '../../api/server.js';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
 import { createLogger } from '../../observability/logger.js';
@@ -31,6 +33,8 @@ export function uniqueScope(label: string): string {
 
 export interface TestGateway {
   url: string;
+  /** ws://127.0.0.1:PORT/rpc */
+  rpcUrl: string;
   config: Config;
   client: Client;
   api: ApiServer;
@@ -47,6 +51,10 @@ export async function startTestGateway(options: {
   worker?: boolean;
   /** Another Temporal than the suite's (a test that stops and restarts its own). */
   temporalAddress?: string;
+  /** JSON-RPC methods registered on this gateway only (the specification's examples). */
+  extraRpcMethods?: readonly AnyRpcMethod[];
+  /** Test seams of the cron activities (e.g. fail a send after it was accepted). */
+  cronHooks?: CronActivityHooks;
 }): Promise<TestGateway> {
   const address = options.temporalAddress ?? temporalAddress();
   const workDir = mkdtempSync(path.join(tmpdir(), 'switchyard-test-'));
@@ -69,7 +77,13 @@ export async function startTestGateway(options: {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const logger = createLogger({ name: 'api', level: config.log.level });
-  const api = await buildApiServer({ config, client, logger, internalToken: INTERNAL_TOKEN });
+  const api = await buildApiServer({
+    config,
+    client,
+    logger,
+    internalToken: INTERNAL_TOKEN,
+    ...(options.extraRpcMethods ? { extraRpcMethods: options.extraRpcMethods } : {}),
+  });
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const listening = api.app.server.address();
   const url = `http://127.0.0.1:${typeof listening === 'object' && listening ? listening.port : 0}`;
@@ -81,6 +95,7 @@ export async function startTestGateway(options: {
 
   const gateway: TestGateway = {
     url,
+    rpcUrl: `${url.replace(/^http/, 'ws')}/rpc`,
     config,
     client,
     api,
@@ -95,6 +110,8 @@ export async function startTestGateway(options: {
         baseDir: workDir,
         env: process.env,
         shutdownGraceMs: 2000,
+        client,
+        ...(options.cronHooks ? { cronHooks: options.cronHooks } : {}),
       });
       running = Promise.all(workers.map((w) => w.run()));
     },
