@@ -13,10 +13,8 @@ import { cronJob, cronService, removeCronJobs, uniqueJobName } from './support/c
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { eventually } from './support/sessions.js';
+import { switchyardArgv } from './support/processes.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'cli/main.ts');
-const TSX = import.meta.resolve('tsx');
 
 let fake: FakeAnthropic;
 let gateway: TestGateway;
@@ -125,7 +123,7 @@ describe('switchyard cron', () => {
   }
 
   async function switchyard(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, 'cron', ...args, ...(args.includes('--help') ? [] : ['--url', gateway.rpcUrl])], {
+    const child = spawn(process.execPath, switchyardArgv('cron', ...args, ...(args.includes('--help') ? [] : ['--url', gateway.rpcUrl])), {
       cwd: home,
       env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

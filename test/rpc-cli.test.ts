@@ -9,11 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { startTestGateway, uniqueScope, type TestGateway } from './support/gateway.js';
+import { switchyardArgv } from './support/processes.js';
 
 const TOKEN = 'cli-call-token-7d1e';
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'cli/main.ts');
-const TSX = import.meta.resolve('tsx');
 
 let fake: FakeAnthropic;
 let gateway: TestGateway;
@@ -37,7 +35,7 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function switchyard(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-  return spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd: options.cwd ?? home, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, switchyardArgv(...args), { cwd: options.cwd ?? home, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function run(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -13,10 +13,9 @@ import { SessionService } from '../api/session-service.js';
 import { EventHub } from '../api/event-hub.js';
 import { claudeEnv, startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { CLAUDE_BIN, postJson } from './support/gateway.js';
-import { freePort, parentOf, processAlive } from './support/processes.js';
+import { freePort, parentOf, processAlive, switchyardArgv } from './support/processes.js';
 import { eventually, processesMatching } from './support/sessions.js';
 
-const CLI = path.resolve(import.meta.dirname, '../cli/main.ts');
 let fake: FakeAnthropic;
 let dir: string;
 let home: string;
@@ -29,7 +28,7 @@ let client: Client;
 let sessions: SessionService;
 
 const startGateway = () => {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'start'], {
+  const child = spawn(process.execPath, switchyardArgv('start'), {
     cwd: dir,
     env: { ...process.env, SWITCHYARD_HOME: home, SWITCHYARD_TEST_TEMPORAL_ADDRESS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

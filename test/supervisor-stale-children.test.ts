@@ -17,7 +17,7 @@ import {
   type ChildRecord,
 } from '../supervisor/stale-children.js';
 import { readProcStat } from '../supervisor/processes.js';
-import { freePort, parentOf, processAlive } from './support/processes.js';
+import { freePort, parentOf, processAlive, switchyardArgv } from './support/processes.js';
 import { eventually, processesMatching } from './support/sessions.js';
 
 const linux = process.platform === 'linux' ? false : 'needs /proc';
@@ -201,7 +201,6 @@ describe('stale children (unit)', { skip: linux }, () => {
   });
 });
 
-const CLI = path.resolve(import.meta.dirname, '../cli/main.ts');
 const temporalBin = process.env.SWITCHYARD_TEMPORAL_BIN || path.join(projectRoot(), '.tools', 'bin', 'temporal');
 const e2eSkip = linux || (existsSync(temporalBin) ? false : `no temporal CLI at ${temporalBin}`);
 
@@ -215,7 +214,7 @@ describe('a supervisor SIGKILLed, then started again in the same home', { skip: 
 
   type Gateway = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
   const startGateway = (): Gateway => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'start'], {
+    const child = spawn(process.execPath, switchyardArgv('start'), {
       cwd: dir,
       env: { ...process.env, SWITCHYARD_HOME: home, SWITCHYARD_TEST_TEMPORAL_ADDRESS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

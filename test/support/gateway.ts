@@ -135,11 +135,12 @@ export async function startTestGateway(options: {
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  return postRaw(url, typeof body === 'string' ? body : JSON.stringify(body), { 'content-type': 'application/json', ...headers });
+}
+
+/** POSTs the bytes as given; the answer's body is parsed as JSON when it is JSON. */
+export async function postRaw(url: string, body: string | Buffer, headers: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url, { method: 'POST', headers, body });
   const text = await response.text();
   let parsed: unknown = text;
   try {

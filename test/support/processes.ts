@@ -1,4 +1,5 @@
 import net from 'node:net';
+import path from 'node:path';
 import { processRunning, readProcStat } from '../../supervisor/processes.js';
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -18,4 +19,9 @@ export const processAlive = processRunning;
 
 export function parentOf(pid: number): number | undefined {
   return readProcStat(pid)?.ppid;
+}
+
+/** Node arguments that run the `switchyard` CLI from the sources, from any working directory. */
+export function switchyardArgv(...args: string[]): string[] {
+  return ['--import', import.meta.resolve('tsx'), path.resolve(import.meta.dirname, '../../cli/main.ts'), ...args];
 }

@@ -53,17 +53,7 @@ export const sign = {
   },
 };
 
-export async function postRaw(url: string, body: string | Buffer, headers: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }> {
-  const response = await fetch(url, { method: 'POST', headers, body });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, body: parsed, headers: response.headers };
-}
+export { postRaw } from './gateway.js';
 
 export const STANDARD_SECRET = `whsec_${Buffer.from('switchyard test key, 32 bytes!!').toString('base64')}`;
 
