@@ -127,13 +127,9 @@ describe('sessions.send, get, history, list', () => {
 
   test('a session that does not exist: -32001 from get, history, cancel and reset', async () => {
     const sessionKey = newSession();
-    for (const call of [
-      rpc.call('sessions.get', { sessionKey }),
-      rpc.call('sessions.history', { sessionKey }),
-      rpc.call('sessions.cancel', { sessionKey }),
-      rpc.call('sessions.reset', { sessionKey }),
-    ]) {
-      const error = await rpcError(call);
+    // One call at a time: answers that arrive before anyone awaits them are unhandled rejections.
+    for (const method of ['sessions.get', 'sessions.history', 'sessions.cancel', 'sessions.reset'] as const) {
+      const error = await rpcError(rpc.call(method, { sessionKey }));
       assert.equal(error.code, -32001);
       assert.deepEqual(error.data, { sessionKey });
     }
