@@ -7,6 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { EventHub } from '../api/event-hub.js';
 import { SessionService } from '../api/session-service.js';
+import { agentPolicy } from '../config/agent-policy.js';
 import { resolveAgent, type Config } from '../config/schema.js';
 import type { DurableSessionEvent } from '../contracts/events.js';
 
@@ -76,7 +77,10 @@ export function createCronActivities({ config, client, hooks }: CronActivityDeps
       throw ApplicationFailure.nonRetryable('this worker was created without a Temporal client (createWorkers({ client })); cron runs cannot reach sessions', CRON_NO_CLIENT);
     }
     // The hub stays empty: in the worker, outcomes are read from the session's event log.
-    service ??= new SessionService(client, new EventHub(), { maxTurnsPerRun: config().worker.maxTurnsPerRun });
+    service ??= new SessionService(client, new EventHub(), {
+      maxTurnsPerRun: config().worker.maxTurnsPerRun,
+      policyOf: (agentId) => agentPolicy(config(), agentId),
+    });
     return service;
   };
 

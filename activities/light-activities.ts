@@ -1,9 +1,16 @@
 // Activities of the `switchyard` task queue: fast, no agent process involved.
 import type { SessionEvent } from '../contracts/events.js';
-import { parseDuration } from '../config/duration.js';
-import { resolveAgent, type Config } from '../config/schema.js';
+import { agentPolicy } from '../config/agent-policy.js';
+import type { Config } from '../config/schema.js';
+import type { AgentPolicy } from '../contracts/session.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { TurnPolicy } from './turn-policy.js';
+
+export const UNKNOWN_AGENT_POLICY: AgentPolicy = {
+  busy: 'queue',
+  turnTimeoutMs: 60_000,
+  retry: { maximumAttempts: 1, initialIntervalMs: 1000, maximumIntervalMs: 1000 },
+};
 
 export interface LightActivityDeps {
   config: () => Config;
@@ -22,21 +29,9 @@ export function createLightActivities({ publisher }: LightActivityDeps) {
 export function createLocalActivities({ config }: LightActivityDeps) {
   return {
     async beginTurn(agentId: string): Promise<TurnPolicy> {
-      const agent = resolveAgent(config(), agentId);
-      if (!agent) {
-        // The turn itself reports the unknown agent; these defaults only shape that attempt.
-        return { now: Date.now(), busy: 'queue', turnTimeoutMs: 60_000, retry: { maximumAttempts: 1, initialIntervalMs: 1000, maximumIntervalMs: 1000 } };
-      }
-      return {
-        now: Date.now(),
-        busy: agent.busy,
-        turnTimeoutMs: parseDuration(agent.turnTimeout),
-        retry: {
-          maximumAttempts: agent.retry.maxAttempts,
-          initialIntervalMs: parseDuration(agent.retry.initialInterval),
-          maximumIntervalMs: parseDuration(agent.retry.maximumInterval),
-        },
-      };
+      // An unknown agent: the turn itself reports it; these defaults only shape that attempt.
+      const policy = agentPolicy(config(), agentId) ?? UNKNOWN_AGENT_POLICY;
+      return { ...policy, now: Date.now() };
     },
     async currentTime(): Promise<number> {
       return Date.now();

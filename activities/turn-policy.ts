@@ -1,12 +1,10 @@
-// What the session workflow needs to know about an agent before each turn. Read from the
-// worker's config by a local activity, so that a config change applies from the next turn
-// and the values are recorded in history for replay.
-import type { BusyMode } from '../contracts/session.js';
+// What the session workflow knows about an agent when a turn begins: the agent's policy and
+// the time. It comes with the message (the API reads the policy from config, the time is the
+// later of the message's receipt and the session's last event) or, for messages accepted
+// before messages carried a policy, from the `beginTurn` local activity.
+import type { AgentPolicy } from '../contracts/session.js';
 
-export interface TurnPolicy {
+export interface TurnPolicy extends AgentPolicy {
   /** Milliseconds since the epoch when the turn began. */
   now: number;
-  busy: BusyMode;
-  turnTimeoutMs: number;
-  retry: { maximumAttempts: number; initialIntervalMs: number; maximumIntervalMs: number };
 }

@@ -2,6 +2,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { agentPolicy } from '../config/agent-policy.js';
 import type { Config } from '../config/schema.js';
 import { registerErrorHandling } from './errors.js';
 import { EventHub } from './event-hub.js';
@@ -36,7 +37,10 @@ export interface ApiServer {
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { config, client } = options;
   const hub = options.hub ?? new EventHub();
-  const sessions = new SessionService(client, hub, { maxTurnsPerRun: config.worker.maxTurnsPerRun });
+  const sessions = new SessionService(client, hub, {
+    maxTurnsPerRun: config.worker.maxTurnsPerRun,
+    policyOf: (agentId) => agentPolicy(config, agentId),
+  });
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: config.gateway.bodyLimit,

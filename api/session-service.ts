@@ -6,7 +6,7 @@ import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { DurableSessionEvent, SessionEvent } from '../contracts/events.js';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TASK_QUEUE, sessionWorkflowId } from '../contracts/names.js';
 import { AGENT_KEY, CHANNEL_KEY, SESSION_KEY_KEY, STATE_KEY } from '../contracts/search-attributes.js';
-import type { BusyMode, DeliveryRef, SessionMessage, SessionStart, SessionState, SessionStatus } from '../contracts/session.js';
+import type { AgentPolicy, BusyMode, DeliveryRef, SessionMessage, SessionStart, SessionState, SessionStatus } from '../contracts/session.js';
 import type { sessionWorkflow } from '../workflows/session.js';
 import {
   SESSION_WORKFLOW_TYPE,
@@ -111,7 +111,11 @@ export class SessionService {
   constructor(
     private readonly client: Client,
     private readonly hub: EventHub,
-    private readonly options: { maxTurnsPerRun: number },
+    private readonly options: {
+      maxTurnsPerRun: number;
+      /** The agent's turn policy from config, stamped on each message (see SessionMessage.policy). */
+      policyOf?: (agentId: string) => AgentPolicy | undefined;
+    },
   ) {}
 
   /**
@@ -124,6 +128,7 @@ export class SessionService {
   async send(request: SendRequest): Promise<SendReceipt> {
     const messageId = request.messageId ?? randomUUID();
     const idempotencyKey = request.idempotencyKey ?? messageId;
+    const policy = this.options.policyOf?.(request.agentId);
     const message: SessionMessage = {
       messageId,
       idempotencyKey,
@@ -132,6 +137,7 @@ export class SessionService {
       receivedAt: Date.now(),
       ...(request.requestId ? { requestId: request.requestId } : {}),
       ...(request.delivery ? { delivery: request.delivery } : {}),
+      ...(policy ? { policy } : {}),
     };
     const workflowId = sessionWorkflowId(request.sessionKey);
     const receipt = (id: string, duplicate: boolean): SendReceipt => ({

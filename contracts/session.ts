@@ -3,6 +3,13 @@ import type { DurableSessionEvent } from './events.js';
 
 export type BusyMode = 'queue' | 'collect' | 'interrupt';
 
+/** What the session workflow must know about an agent to run its turn (config, as of one moment). */
+export interface AgentPolicy {
+  busy: BusyMode;
+  turnTimeoutMs: number;
+  retry: { maximumAttempts: number; initialIntervalMs: number; maximumIntervalMs: number };
+}
+
 export interface SessionMessage {
   messageId: string;
   /** Duplicates of a recent key are acknowledged and never run twice. */
@@ -13,6 +20,12 @@ export interface SessionMessage {
   /** Milliseconds since the epoch, stamped by the API when it accepted the message. */
   receivedAt: number;
   requestId?: string;
+  /**
+   * How the agent's turns run, read from config by the API when it accepted the message, so
+   * the workflow needs no round trip to learn it before a turn. Absent on messages accepted
+   * before this field existed: the workflow then asks a local activity, as it used to.
+   */
+  policy?: AgentPolicy;
   /** Where the turn's result is POSTed. Only a reference: the worker looks up URL and secret in its config. */
   delivery?: DeliveryRef;
 }

@@ -39,6 +39,11 @@ export class EventLog {
     return { events, lastSeq: this.lastSeq, firstSeq: this.events[0]?.seq ?? this.nextSeq };
   }
 
+  /** The time of the newest event, 0 before the first. */
+  get lastTs(): number {
+    return this.events.at(-1)?.ts ?? 0;
+  }
+
   get lastSeq(): number {
     return this.nextSeq - 1;
   }

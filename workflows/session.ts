@@ -10,6 +10,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  patched,
   proxyLocalActivities,
   setHandler,
   TimeoutFailure,
@@ -62,6 +63,17 @@ const { publishEvents } = proxyActivities<LightActivities>({
   retry: { maximumAttempts: 3, initialInterval: '200ms' },
 });
 
+// The same publication as a local activity: it runs inside the workflow task that recorded
+// the events, so a turn's outcome reaches subscribers without a round trip through the task
+// queue (and without the extra workflow task each activity's completion brings). One short
+// attempt: a workflow task waits for its local activities, and live delivery is best-effort.
+// Histories recorded before this patch keep the activity.
+const PUBLISH_LOCALLY = 'publish-events-locally';
+const { publishEvents: publishEventsLocally } = proxyLocalActivities<LightActivities>({
+  startToCloseTimeout: '2s',
+  retry: { maximumAttempts: 1 },
+});
+
 // Result delivery: a receiver that is down gets the result when it returns, within a day.
 const { deliverResult } = proxyActivities<DeliveryActivities>({
   taskQueue: WORKFLOW_TASK_QUEUE,
@@ -70,7 +82,7 @@ const { deliverResult } = proxyActivities<DeliveryActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: NON_RETRYABLE_DELIVERY_FAILURES },
 });
 
-const { beginTurn, currentTime } = proxyLocalActivities<LocalActivities>({
+const { beginTurn: readTurnPolicy, currentTime } = proxyLocalActivities<LocalActivities>({
   startToCloseTimeout: '5s',
 });
 
@@ -112,7 +124,8 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     if (unpublished.length === 0) return;
     const batch = unpublished;
     unpublished = [];
-    publishing = publishing.then(() => publishEvents(batch)).catch(() => undefined);
+    const publish = patched(PUBLISH_LOCALLY) ? publishEventsLocally : publishEvents;
+    publishing = publishing.then(() => publish(batch)).catch(() => undefined);
   };
 
   // Result deliveries run beside the turns, never holding them up. Only messages that ask
@@ -222,8 +235,18 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
 
   const shouldContinueAsNew = () => turnsThisRun >= maxTurnsPerRun || workflowInfo().continueAsNewSuggested;
 
+  // The policy the API stamped on the newest message, and for the time the moment the turn
+  // became due: the later of the messages' receipt and the previous event (the turn starts in
+  // the workflow task that follows both). No local activity, so no extra workflow task before
+  // the agent's activity is scheduled. Messages from before stamping ask the local activity.
+  async function beginTurn(batch: SessionMessage[]): Promise<TurnPolicy> {
+    const stamped = batch.findLast((m) => m.policy !== undefined)?.policy;
+    if (!stamped) return readTurnPolicy(agentId);
+    return { ...stamped, now: Math.max(log.lastTs, ...batch.map((m) => m.receivedAt)) };
+  }
+
   async function runTurn(batch: SessionMessage[]): Promise<void> {
-    const policy = await beginTurn(agentId);
+    const policy = await beginTurn(batch);
     busy = policy.busy;
     const first = batch[0]!;
     const turnId = first.messageId;

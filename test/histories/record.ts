@@ -1,6 +1,7 @@
-// Records real session histories for the replay test: `npx tsx test/histories/record.ts`.
-// Run it when the workflow changes on purpose (and keep the old files: running sessions
-// still have those histories), never to make a failing replay pass.
+// Records real session histories for the replay test: `npx tsx test/histories/record.ts NAME`
+// writes NAME-run-1.json, NAME-run-2.json. Run it when the workflow changes on purpose, under a
+// new NAME (keep the old files: running sessions still have those histories), never to make
+// a failing replay pass.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,6 +9,8 @@ import { resolveTemporalBinary } from '../../supervisor/temporal-binary.js';
 import { startTestTemporal } from '../support/dev-server.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 
+const name = process.argv[2];
+if (!name || !/^[a-z0-9-]+$/.test(name)) throw new Error('usage: npx tsx test/histories/record.ts NAME (lowercase letters, digits, dashes)');
 const binary = await resolveTemporalBinary();
 if (binary.kind !== 'path') throw new Error('recording needs the temporal CLI binary');
 const temporalBin = binary.path;
@@ -52,7 +55,7 @@ try {
   for (const [index, run] of runs.entries()) {
     // The temporal CLI writes the standard JSON history format that replayers read.
     const json = execFileSync(temporalBin, ['workflow', 'show', '--address', temporal.address, '--workflow-id', run.workflowId, '--run-id', run.runId, '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    const file = path.join(import.meta.dirname, `session-run-${index + 1}.json`);
+    const file = path.join(import.meta.dirname, `${name}-run-${index + 1}.json`);
     writeFileSync(file, json);
     console.log(`wrote ${file} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
   }
