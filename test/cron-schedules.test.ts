@@ -217,7 +217,7 @@ describe('the same jobs through the temporal CLI', () => {
     const binary = await resolveTemporalBinary();
     assert.equal(binary.kind, 'path');
     if (binary.kind !== 'path') return;
-    const temporal = (...args: string[]) => execFileSync(binary.path, [...args, '--address', temporalAddress()], { encoding: 'utf8' });
+    const temporal = (...args: string[]) => execFileSync(binary.path, [...args, '--address', temporalAddress(), '--namespace', gateway.config.temporal.namespace], { encoding: 'utf8' });
 
     const list = await eventually('listed by temporal schedule list', () => {
       const out = temporal('schedule', 'list');

@@ -290,7 +290,7 @@ describe('subscriptions', () => {
       return answer.ready ? answer : undefined;
     });
     assert.equal(status.temporal.reachable, true);
-    assert.equal(status.temporal.namespace, 'default');
+    assert.equal(status.temporal.namespace, gateway.config.temporal.namespace);
     assert.ok(status.rpc.connections >= 1);
     assert.ok(status.uptimeMs >= 0);
     assert.match(status.version, /^\d+\.\d+\.\d+/);

@@ -1,24 +1,30 @@
 // `npm test`: one Temporal dev server for the whole run (DESIGN.md: createLocal with an
 // existing binary and Switchyard's search attributes), then node's test runner over the
 // test files, then teardown. Arguments narrow the run to some files.
+//
+// Files run two at a time (SWITCHYARD_TEST_CONCURRENCY to change it), each in a Temporal
+// namespace of its own (test/support/namespace.ts): most of a file's time is spent waiting
+// on timers, schedules and the CLI, not on the CPU.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../supervisor/temporal-binary.js';
 import { startTestTemporal } from './support/dev-server.js';
+import { namespaceForTestFile, PER_FILE_NAMESPACES_ENV } from './support/namespace.js';
 
 const root = projectRoot();
 const requested = process.argv.slice(2);
 const files = requested.length > 0 ? requested : findTests(path.join(root, 'test'));
 
-const env = await startTestTemporal();
-console.error(`test: Temporal at ${env.address}; ${files.length} test files`);
+const concurrency = Number(process.env.SWITCHYARD_TEST_CONCURRENCY ?? 2);
+const env = await startTestTemporal(files.map(namespaceForTestFile));
+console.error(`test: Temporal at ${env.address}; ${files.length} test files, ${concurrency} at a time`);
 
 const code = await new Promise<number>((resolve) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, SWITCHYARD_TEST_TEMPORAL_ADDRESS: env.address },
+    env: { ...process.env, SWITCHYARD_TEST_TEMPORAL_ADDRESS: env.address, [PER_FILE_NAMESPACES_ENV]: '1' },
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward).on('SIGTERM', forward);

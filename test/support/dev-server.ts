@@ -5,7 +5,8 @@ import { AGENT_KEY, CHANNEL_KEY, SESSION_KEY_KEY, STATE_KEY } from '../../contra
 import { resolveTemporalBinary } from '../../supervisor/temporal-binary.js';
 import { installQuietRuntime } from './quiet-runtime.js';
 
-export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+/** `namespaces`: registered besides `default`, each with the search attributes. */
+export async function startTestTemporal(namespaces: readonly string[] = []): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const binary = await resolveTemporalBinary({ allowSdkDownload: true, onProgress: (line) => console.error(line) });
   console.error(`test: starting the Temporal dev server (${binary.kind === 'path' ? binary.path : 'SDK download'})`);
@@ -15,6 +16,7 @@ export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
       ip: '127.0.0.1',
       searchAttributes: [AGENT_KEY, SESSION_KEY_KEY, CHANNEL_KEY, STATE_KEY],
       log: { format: 'json', level: 'error' },
+      extraArgs: namespaces.flatMap((namespace) => ['--namespace', namespace]),
     },
   });
 }

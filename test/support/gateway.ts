@@ -13,6 +13,7 @@ import { createLogger } from '../../observability/logger.js';
 import { createWorkers } from '../../worker/create-workers.js';
 import { HttpEventPublisher } from '../../worker/http-event-publisher.js';
 import { claudeEnv, type FakeAnthropic } from './fake-anthropic.js';
+import { currentTestNamespace } from './namespace.js';
 import { installQuietRuntime } from './quiet-runtime.js';
 
 installQuietRuntime();
@@ -63,7 +64,8 @@ export async function startTestGateway(options: {
   const config = ConfigSchema.parse({
     ...input,
     gateway: { port: 0, internalToken: INTERNAL_TOKEN, ...(options.token ? { auth: { token: options.token } } : {}), ...input.gateway },
-    temporal: { address, ...input.temporal },
+    // A test's own dev server (options.temporalAddress) has only `default`.
+    temporal: { address, namespace: options.temporalAddress ? 'default' : currentTestNamespace(), ...input.temporal },
     log: { level: 'warn', ...input.log },
     agentDefaults: {
       command: CLAUDE_BIN,
