@@ -262,6 +262,8 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
         durationMs: result.durationMs,
         claudeSessionId: result.claudeSessionId,
         ...(result.sessionRestarted ? { sessionRestarted: true, note: 'the previous Claude session was not found; a fresh one was started' } : {}),
+        // The tool audit (calls, errors, policy denials): data only, so no new commands to replay.
+        ...(result.tools?.length ? { tools: result.tools, ...(result.toolsOmitted ? { toolsOmitted: result.toolsOmitted } : {}) } : {}),
       });
     } catch (err) {
       const ts = await currentTime();
