@@ -13,7 +13,7 @@ import { stopProcessGroup } from './process-group.js';
 import { parseStreamJsonLine, type ResultLine } from './stream-json.js';
 import { classifyOutcome } from './turn-outcome.js';
 import { openTurnHooks, type HookEndpoint } from '../claude-hooks/turn-hooks.js';
-import type { ToolAudit } from '../claude-hooks/tool-audit.js';
+import { withToolAudit, type ToolAudit } from '../claude-hooks/tool-audit.js';
 
 /** Kept small: a result travels through Temporal payloads (2 MB limit) and the event log. */
 export const RESULT_TEXT_LIMIT = 256 * 1024;
@@ -87,7 +87,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       if (verdict.kind === 'failure') {
         const attempt = ctx.info.attempt;
         if (!verdict.failure.nonRetryable) verdict.failure.message += ` (attempt ${attempt})`;
-        throw verdict.failure;
+        throw withToolAudit(verdict.failure, outcome.audit);
       }
       throw ApplicationFailure.create({ type: TURN_FAILURE.crash, message: `The Claude CLI could not resume or create session ${checkpoint.claudeSessionId}.` });
     }

@@ -1,6 +1,7 @@
 // The durable tool audit of a turn: every tool call the CLI reported in its stream-json,
 // whether it failed, and whether the gateway's tool policy denied it. The turn activity
 // returns it with the result; the session workflow records it in `turn.completed`.
+import { ApplicationFailure } from '@temporalio/activity';
 import type { ToolAuditEntry } from '../contracts/session.js';
 import { bounded } from './hook-input.js';
 import { deniedBy, denialReason, type ToolRule } from './tool-policy.js';
@@ -56,4 +57,16 @@ export class ToolAudit {
   snapshot(): { tools: ToolAuditEntry[]; toolsOmitted?: number } {
     return { tools: this.entries.map((e) => ({ ...e })), ...(this.omitted > 0 ? { toolsOmitted: this.omitted } : {}) };
   }
+}
+
+/** A failed turn keeps its audit too: it rides in the failure's details, which the workflow reads into `turn.failed`. */
+export function withToolAudit(failure: ApplicationFailure, audit: ReturnType<ToolAudit['snapshot']>): ApplicationFailure {
+  if (audit.tools.length === 0) return failure;
+  return ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    message: failure.message,
+    nonRetryable: failure.nonRetryable ?? false,
+    details: [audit],
+    ...(failure.nextRetryDelay !== undefined ? { nextRetryDelay: failure.nextRetryDelay } : {}),
+  });
 }

@@ -24,6 +24,7 @@ before(async () => {
       agents: {
         main: {},
         guarded: { toolPolicy: { deny: ['Bash(rm:*)'] } },
+        limited: { toolPolicy: { deny: ['Bash(rm:*)'] }, maxTurns: 1 },
         owned: { settingsFile: 'agent-settings.json' },
       },
     },
@@ -133,6 +134,20 @@ describe('toolPolicy', () => {
     assert.equal(pre.data.rule, 'Bash(rm:*)');
     assert.ok(!live.events.some((e) => e.type === 'turn.hook' && e.data.event === 'PostToolUse'), 'a denied tool never ran');
     live.stop();
+  });
+
+  test('a turn that fails after a denial keeps the denial in turn.failed', async () => {
+    const sessionKey = newSession('limited');
+    fake.enqueueFor('hooks-deny-fail-1', { kind: 'tool', name: 'Bash', input: { command: 'rm -rf ./nothing', description: 'delete' }, then: 'never reached' });
+    const sent = await sendMessage(gateway, { message: 'hooks-deny-fail-1', sessionKey });
+    const outcome = await outcomeOf(gateway, sessionKey, sent.messageId);
+    assert.equal(outcome.type, 'turn.failed');
+    assert.equal(outcome.data.errorType, 'AgentLimitReached');
+    const tools = outcome.data.tools as ToolAuditEntry[];
+    assert.deepEqual(
+      tools.map((t) => [t.name, t.status, t.rule]),
+      [['Bash', 'denied', 'Bash(rm:*)']],
+    );
   });
 
   test('a call the policy does not match runs', async () => {
