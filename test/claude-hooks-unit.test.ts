@@ -7,7 +7,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { mintHookToken, verifyHookToken, type HookTokenClaims } from '../claude-hooks/hook-token.js';
 import { HOOK_EVENTS, hookSettings } from '../claude-hooks/settings-file.js';
-import { ToolAudit } from '../claude-hooks/tool-audit.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { ToolAudit, withToolAudit } from '../claude-hooks/tool-audit.js';
 import { bashSubjects, deniedBy, parseToolRule } from '../claude-hooks/tool-policy.js';
 import { openTurnHooks } from '../claude-hooks/turn-hooks.js';
 import { AgentSchema, ConfigSchema, resolveAgent } from '../config/schema.js';
@@ -188,6 +189,17 @@ describe('tool audit', () => {
     assert.match(tools[1]!.reason!, /agents\.main\.toolPolicy\.deny rule "Bash\(rm:\*\)"/);
     assert.equal(tools[2]!.error, 'Exit code 1');
     assert.equal(typeof tools[3]!.input, 'string', 'a large input is cut to a string');
+  });
+
+  test('a failure carries the audit in its details, keeping type and retryability', () => {
+    const failure = ApplicationFailure.create({ type: 'AgentLimitReached', message: 'max turns', nonRetryable: true });
+    assert.equal(withToolAudit(failure, { tools: [] }), failure, 'no tools, no change');
+    const audit = { tools: [{ toolUseId: 't', name: 'Bash', input: {}, status: 'denied' as const, rule: 'Bash' }] };
+    const carried = withToolAudit(failure, audit);
+    assert.equal(carried.type, 'AgentLimitReached');
+    assert.equal(carried.nonRetryable, true);
+    assert.equal(carried.message, 'max turns');
+    assert.deepEqual(carried.details, [audit]);
   });
 
   test('past the limit calls are counted, but a denial is always kept', () => {
