@@ -12,6 +12,8 @@ import type { EventPublisher } from './event-publisher.js';
 import { stopProcessGroup } from './process-group.js';
 import { parseStreamJsonLine, type ResultLine } from './stream-json.js';
 import { classifyOutcome } from './turn-outcome.js';
+import { openTurnHooks, type HookEndpoint } from '../claude-hooks/turn-hooks.js';
+import { withToolAudit, type ToolAudit } from '../claude-hooks/tool-audit.js';
 
 /** Kept small: a result travels through Temporal payloads (2 MB limit) and the event log. */
 export const RESULT_TEXT_LIMIT = 256 * 1024;
@@ -25,6 +27,8 @@ export interface AgentActivityDeps {
   /** Where relative agent paths (cwd, command, settings) are resolved from. */
   baseDir: string;
   env: NodeJS.ProcessEnv;
+  /** Where the turn's hooks post (POST /internal/hooks); without it turns run without gateway hooks. */
+  hooks?: HookEndpoint;
 }
 
 /** Heartbeat details: what a retried attempt needs to know about the one before it. */
@@ -67,7 +71,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       const outcome = await runCli(agent, request, checkpoint, command, ctx);
       const verdict = classifyOutcome({ ...outcome, agentId: request.agentId });
       if (verdict.kind === 'success') {
-        return toTurnResult(verdict.result, checkpoint.claudeSessionId, sessionRestarted, started);
+        return { ...toTurnResult(verdict.result, checkpoint.claudeSessionId, sessionRestarted, started), ...outcome.audit };
       }
       if (verdict.kind === 'unknown-session' && round === 0) {
         ctx.log.warn('Claude session not found; starting a fresh one', { claudeSessionId: checkpoint.claudeSessionId });
@@ -83,7 +87,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       if (verdict.kind === 'failure') {
         const attempt = ctx.info.attempt;
         if (!verdict.failure.nonRetryable) verdict.failure.message += ` (attempt ${attempt})`;
-        throw verdict.failure;
+        throw withToolAudit(verdict.failure, outcome.audit);
       }
       throw ApplicationFailure.create({ type: TURN_FAILURE.crash, message: `The Claude CLI could not resume or create session ${checkpoint.claudeSessionId}.` });
     }
@@ -91,9 +95,18 @@ export function createAgentActivities(deps: AgentActivityDeps) {
   }
 
   async function runCli(agent: AgentConfig, request: TurnRequest, checkpoint: Checkpoint, command: string, ctx: Context) {
+    const hooks = await openTurnHooks(deps.hooks, agent, request, deps.baseDir);
+    try {
+      return { ...(await runCliWith(agent, request, checkpoint, command, ctx, hooks.audit, hooks.settingsFile)), audit: hooks.audit.snapshot() };
+    } finally {
+      await hooks.close();
+    }
+  }
+
+  async function runCliWith(agent: AgentConfig, request: TurnRequest, checkpoint: Checkpoint, command: string, ctx: Context, audit: ToolAudit, settingsFile: string | undefined) {
     const invocation = buildClaudeInvocation(
       agent,
-      { prompt: request.prompt, claudeSessionId: checkpoint.claudeSessionId, resume: checkpoint.sessionEstablished },
+      { prompt: request.prompt, claudeSessionId: checkpoint.claudeSessionId, resume: checkpoint.sessionEstablished, ...(settingsFile ? { settingsFile } : {}) },
       { command, baseEnv: deps.env, baseDir: deps.baseDir },
     );
     const child = execa(invocation.command, invocation.args, {
@@ -140,9 +153,11 @@ export function createAgentActivities(deps: AgentActivityDeps) {
                 break;
               case 'tool_call':
                 emit('turn.tool', { phase: 'call', toolUseId: item.id, name: item.name, input: item.input });
+                audit.call(item.id, item.name, item.input);
                 break;
               case 'tool_result':
                 emit('turn.tool', { phase: 'result', toolUseId: item.id, isError: item.isError, output: truncate(stringify(item.content), TOOL_OUTPUT_LIMIT) });
+                audit.result(item.id, item.isError, stringify(item.content));
                 break;
               case 'result':
                 result = item.result;

@@ -18,6 +18,8 @@ export interface TurnSpec {
   claudeSessionId: string;
   /** `--resume` an existing Claude session, else create it with `--session-id`. */
   resume: boolean;
+  /** The turn's own settings file (the agent's settingsFile with the gateway's hooks merged in); it replaces agent.settingsFile, as the CLI keeps only the last --settings. */
+  settingsFile?: string;
 }
 
 /** The gateway's own variables never reach an agent: they hold its tokens. */
@@ -40,7 +42,8 @@ export function buildClaudeInvocation(agent: AgentConfig, turn: TurnSpec, contex
   if (agent.appendSystemPrompt !== '') args.push('--append-system-prompt', agent.appendSystemPrompt);
   if (agent.maxBudgetUsd !== undefined) args.push('--max-budget-usd', String(agent.maxBudgetUsd));
   // Resume does not remember these, so every turn passes them again.
-  if (agent.settingsFile) args.push('--settings', path.resolve(context.baseDir, agent.settingsFile));
+  if (turn.settingsFile) args.push('--settings', turn.settingsFile);
+  else if (agent.settingsFile) args.push('--settings', path.resolve(context.baseDir, agent.settingsFile));
   for (const file of agent.mcpConfig) args.push('--mcp-config', path.resolve(context.baseDir, file));
   for (const dir of agent.addDirs) args.push('--add-dir', path.resolve(context.baseDir, dir));
   return {

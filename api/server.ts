@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health.js';
 import { hookAgentRoutes } from './routes/hooks-agent.js';
 import { hookSourceRoutes } from './routes/hooks-source.js';
 import { internalEventRoutes } from './routes/internal-events.js';
+import { internalHookRoutes } from './routes/internal-hooks.js';
 import type { AnyRpcMethod } from './rpc/method.js';
 import { attachRpcServer, type RpcServer } from './rpc/rpc-server.js';
 import { SessionService } from './session-service.js';
@@ -52,6 +53,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   const readiness = () => checkReadiness(client, config.temporal.namespace, () => ({ ok: true, detail: 'no required channels' }));
   await app.register(healthRoutes, { readiness });
   await app.register(internalEventRoutes, { hub, internalToken: options.internalToken });
+  await app.register(internalHookRoutes, { hub, config, internalToken: options.internalToken });
   // One brake on repeated authentication failures, shared by the hook routes.
   const throttle = new AuthFailureThrottle();
   await app.register(hookAgentRoutes, { config, sessions, throttle });

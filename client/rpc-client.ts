@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ParamsOf, ResultOf } from '../api/rpc/method.js';
 import type { CoreMethodName, CoreMethods } from '../api/rpc/methods/index.js';
+import type { SessionEventType } from '../contracts/events.js';
 
 export type { CoreMethodName, CoreMethods };
 export type RpcParams<M extends CoreMethodName> = ParamsOf<CoreMethods[M]>;
@@ -34,7 +35,7 @@ export interface SessionEventMessage {
   sessionKey: string;
   seq?: number;
   turnId: string;
-  type: 'turn.queued' | 'turn.started' | 'turn.completed' | 'turn.failed' | 'turn.cancelled' | 'turn.delta' | 'turn.tool';
+  type: SessionEventType;
   data: Record<string, unknown>;
   ts: number;
 }

@@ -5,6 +5,7 @@ import { standardWebhooksKey } from '../api/webhooks/signatures.js';
 import { parsePath, templateProblem } from '../api/webhooks/template.js';
 import { DURATION_PATTERN } from './duration.js';
 import { CronJobSchema, checkCronJobs } from './cron-schema.js';
+import { parseToolRule } from '../claude-hooks/tool-policy.js';
 
 /** Marks a field whose value must never appear in logs, status, errors or `config` output. */
 const secret = <T extends z.ZodType>(schema: T) => schema.meta({ secret: true });
@@ -24,6 +25,21 @@ export const BusyMode = z
 
 export const PermissionMode = z.enum(['default', 'acceptEdits', 'bypassPermissions', 'plan', 'dontAsk']);
 
+const ToolRuleSchema = z.string().superRefine((rule, ctx) => {
+  try {
+    parseToolRule(rule);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+export const ToolPolicySchema = z.strictObject({
+  deny: z
+    .array(ToolRuleSchema)
+    .default([])
+    .describe('Rules like Claude Code permission rules: Bash, Bash(rm:*), Bash(git push --force*), Write(/etc/**), WebFetch(domain:example.com), mcp__server.'),
+});
+
 export const AgentSchema = z.strictObject({
   command: z.string().min(1).default('claude').describe('The Claude CLI to spawn: a path, or a name looked up on PATH, then node_modules/.bin.'),
   model: z.string().min(1).default('sonnet').describe('Passed as --model.'),
@@ -31,6 +47,9 @@ export const AgentSchema = z.strictObject({
   permissionMode: PermissionMode.default('default').describe('Passed as --permission-mode.'),
   allowedTools: z.array(z.string()).default([]).describe('Passed as --allowedTools.'),
   disallowedTools: z.array(z.string()).default([]).describe('Passed as --disallowedTools.'),
+  toolPolicy: ToolPolicySchema.prefault({}).describe(
+    "Tool calls the gateway refuses, enforced through the turn's PreToolUse hook (docs/hooks.md). An agent's deny rules add to agentDefaults'.",
+  ),
   appendSystemPrompt: z.string().default('').describe('Passed as --append-system-prompt when not empty.'),
   maxTurns: z.number().int().positive().default(20).describe('Passed as --max-turns: agentic turns per message.'),
   maxBudgetUsd: z.number().positive().optional().describe('Passed as --max-budget-usd.'),
@@ -372,6 +391,8 @@ export function resolveAgent(config: Config, agentId: string): AgentConfig | und
     ...override,
     env: { ...config.agentDefaults.env, ...(override.env ?? {}) },
     retry: { ...config.agentDefaults.retry, ...(override.retry ?? {}) },
+    // Deny rules only add up: an agent cannot lift a rule its defaults set.
+    toolPolicy: { deny: [...new Set([...config.agentDefaults.toolPolicy.deny, ...(override.toolPolicy?.deny ?? [])])] },
   };
   return AgentSchema.parse(merged);
 }

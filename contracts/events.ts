@@ -2,7 +2,7 @@
 // (with a per-session increasing `seq`) and can be replayed; live events are published by
 // the running turn and are best-effort.
 export const DURABLE_EVENT_TYPES = ['turn.queued', 'turn.started', 'turn.completed', 'turn.failed', 'turn.cancelled'] as const;
-export const LIVE_EVENT_TYPES = ['turn.delta', 'turn.tool'] as const;
+export const LIVE_EVENT_TYPES = ['turn.delta', 'turn.tool', 'turn.hook'] as const;
 
 export type DurableEventType = (typeof DURABLE_EVENT_TYPES)[number];
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];

@@ -113,6 +113,25 @@ export interface TurnResult {
   durationMs: number;
   startedAt: number;
   finishedAt: number;
+  /** The turn's tool calls (absent when there were none, and in histories recorded before). */
+  tools?: ToolAuditEntry[];
+  /** Tool calls left out of `tools` beyond its limit. */
+  toolsOmitted?: number;
+}
+
+/** One tool call of a turn, as recorded in `turn.completed` (claude-hooks/tool-audit.ts). */
+export interface ToolAuditEntry {
+  toolUseId: string;
+  name: string;
+  /** The input, or a cut JSON string of it when large. */
+  input: unknown;
+  /** called: no result seen; denied: blocked by the agent's toolPolicy. */
+  status: 'called' | 'ok' | 'error' | 'denied';
+  /** The toolPolicy rule that denied it. */
+  rule?: string;
+  reason?: string;
+  /** The start of the error output. */
+  error?: string;
 }
 
 /** Error types the turn activity raises; the non-retryable ones end the turn at once. */

@@ -10,6 +10,7 @@ import { createCronActivities, type CronActivityHooks } from '../activities/cron
 import { createDeliveryActivities } from '../activities/deliver-result.js';
 import { createLightActivities, createLocalActivities } from '../activities/light-activities.js';
 import { workflowBundle } from './workflow-bundle.js';
+import type { HookEndpoint } from '../claude-hooks/turn-hooks.js';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   client?: Client;
   /** Test seams of the cron activities. */
   cronHooks?: CronActivityHooks;
+  /** Where turns' Claude hooks post, and the key of their tokens (claude-hooks/, docs/hooks.md). */
+  claudeHooks?: HookEndpoint;
 }
 
 export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
@@ -49,7 +52,7 @@ export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
     connection,
     namespace,
     taskQueue: AGENT_TASK_QUEUE,
-    activities: createAgentActivities({ ...deps, baseDir: options.baseDir, env: options.env }),
+    activities: createAgentActivities({ ...deps, baseDir: options.baseDir, env: options.env, ...(options.claudeHooks ? { hooks: options.claudeHooks } : {}) }),
     maxConcurrentActivityTaskExecutions: config().worker.maxConcurrentTurns,
     // Cancellation reaches an activity with its heartbeat: keep both prompt.
     maxHeartbeatThrottleInterval: '1s',

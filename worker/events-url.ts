@@ -5,3 +5,8 @@ import type { Config } from '../config/schema.js';
 export function eventsUrl(config: Config): string {
   return `http://${gatewayHost(config)}:${config.gateway.port}/internal/events`;
 }
+
+/** Where a turn's Claude hooks post (api/routes/internal-hooks.ts): the same API, as the worker sees it. */
+export function hooksUrl(config: Config): string {
+  return `http://${gatewayHost(config)}:${config.gateway.port}/internal/hooks`;
+}

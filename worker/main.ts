@@ -11,7 +11,7 @@ import { CronService } from '../cron/service.js';
 import { createLogger } from '../observability/logger.js';
 import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
 import { createWorkers, runWorkers } from './create-workers.js';
-import { eventsUrl } from './events-url.js';
+import { eventsUrl, hooksUrl } from './events-url.js';
 import { HttpEventPublisher } from './http-event-publisher.js';
 
 async function main(): Promise<void> {
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     baseDir: process.cwd(),
     env: process.env,
     client,
+    ...(internalToken ? { claudeHooks: { url: hooksUrl(config), internalToken } } : {}),
   });
   logger.info({ address: temporalAddress(config), namespace: config.temporal.namespace, maxConcurrentTurns: config.worker.maxConcurrentTurns }, 'worker polling');
   // Config cron jobs → Temporal Schedules, at every start, here in the worker: the process

@@ -285,6 +285,8 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
         durationMs: result.durationMs,
         claudeSessionId: result.claudeSessionId,
         ...(result.sessionRestarted ? { sessionRestarted: true, note: 'the previous Claude session was not found; a fresh one was started' } : {}),
+        // The tool audit (calls, errors, policy denials): data only, so no new commands to replay.
+        ...(result.tools?.length ? { tools: result.tools, ...(result.toolsOmitted ? { toolsOmitted: result.toolsOmitted } : {}) } : {}),
       });
     } catch (err) {
       const ts = await currentTime();
@@ -367,7 +369,7 @@ function agentActivities(policy: TurnPolicy) {
 function describeFailure(err: unknown, policy: TurnPolicy): { reason: string; errorType: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    return { reason: cause.message, errorType: cause.type ?? 'ApplicationFailure' };
+    return { reason: cause.message, errorType: cause.type ?? 'ApplicationFailure', ...toolAuditOf(cause.details) };
   }
   if (cause instanceof TimeoutFailure) {
     return {
@@ -376,6 +378,13 @@ function describeFailure(err: unknown, policy: TurnPolicy): { reason: string; er
     };
   }
   return { reason: cause instanceof Error ? cause.message : String(cause), errorType: 'Unknown' };
+}
+
+/** The tool audit a failed turn's last attempt carried in its failure details (claude-hooks/tool-audit.ts). */
+function toolAuditOf(details: unknown[] | null | undefined): { tools?: unknown[]; toolsOmitted?: number } {
+  const audit = details?.[0] as { tools?: unknown; toolsOmitted?: unknown } | undefined;
+  if (!audit || !Array.isArray(audit.tools) || audit.tools.length === 0) return {};
+  return { tools: audit.tools, ...(typeof audit.toolsOmitted === 'number' ? { toolsOmitted: audit.toolsOmitted } : {}) };
 }
 
 function validateMessage(message: SessionMessage): void {

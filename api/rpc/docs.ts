@@ -37,7 +37,7 @@ const NOTIFICATIONS = [
   {
     method: 'sessions.event',
     schema: SessionEventNotification,
-    description: 'An event of a subscribed session. Durable events carry `seq`; live-only ones (`turn.delta`, `turn.tool`) do not.',
+    description: 'An event of a subscribed session. Durable events carry `seq`; live-only ones (`turn.delta`, `turn.tool`, `turn.hook`) do not.',
   },
   {
     method: 'sessions.gap',
@@ -234,7 +234,7 @@ the subscribe call's own response.
   durable event at or below the last seq it delivered, and when a live durable event skips a
   seq (a publish was lost or reordered) it reads the missing ones from the workflow before
   going on: every durable event arrives once, in order.
-- **Live-only events** (\`turn.delta\` text chunks, \`turn.tool\` calls and results) have no
+- **Live-only events** (\`turn.delta\` text chunks, \`turn.tool\` calls and results, \`turn.hook\` Claude hook events) have no
   \`seq\`, are never replayed and pass straight through.
 - **Without \`afterSeq\`**, events from now on (the first durable event seen starts the
   no-gap rule).

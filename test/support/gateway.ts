@@ -114,6 +114,7 @@ export async function startTestGateway(options: {
         shutdownGraceMs: 2000,
         client,
         ...(options.cronHooks ? { cronHooks: options.cronHooks } : {}),
+        claudeHooks: { url: `${url}/internal/hooks`, internalToken: INTERNAL_TOKEN },
       });
       running = Promise.all(workers.map((w) => w.run()));
     },

@@ -1,0 +1,69 @@
+// The worker's half of the hooks: per turn, mint a token and write the `--settings` file
+// whose `http` hooks post to the API's POST /internal/hooks; remove it when the turn ends.
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { AgentConfig } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { TURN_FAILURE } from '../contracts/session.js';
+import { ToolAudit } from './tool-audit.js';
+import { parseToolRule } from './tool-policy.js';
+import { mintHookToken } from './hook-token.js';
+import { hookSettings, readAgentSettings, writeSettingsFile } from './settings-file.js';
+
+export interface HookEndpoint {
+  /** POST /internal/hooks of the API, as the worker reaches it. */
+  url: string;
+  /** The internal token: the key the hook tokens are signed with. Never written anywhere. */
+  internalToken: string;
+}
+
+/** A token outlives the longest turn by this much (a slow last hook, clock skew). */
+const TOKEN_GRACE_MS = 5 * 60_000;
+
+export interface TurnHooks {
+  settingsFile: string;
+  remove: () => Promise<void>;
+}
+
+export async function prepareTurnHooks(
+  endpoint: HookEndpoint,
+  agent: AgentConfig,
+  turn: { sessionKey: string; turnId: string; agentId: string; turnTimeoutMs: number },
+  baseDir: string,
+  now = Date.now(),
+): Promise<TurnHooks> {
+  const token = mintHookToken(endpoint.internalToken, {
+    sessionKey: turn.sessionKey,
+    turnId: turn.turnId,
+    agentId: turn.agentId,
+    expiresAt: now + turn.turnTimeoutMs + TOKEN_GRACE_MS,
+  });
+  const own = agent.settingsFile ? await readAgentSettings(path.resolve(baseDir, agent.settingsFile)) : {};
+  const { file, remove } = await writeSettingsFile(hookSettings({ url: endpoint.url, token }, own));
+  return { settingsFile: file, remove };
+}
+
+export interface OpenTurnHooks {
+  /** Absent when the worker has no hook endpoint (no internal token). */
+  settingsFile?: string;
+  audit: ToolAudit;
+  close: () => Promise<void>;
+}
+
+/** What the turn activity needs around one CLI run: the settings file and the tool audit. */
+export async function openTurnHooks(
+  endpoint: HookEndpoint | undefined,
+  agent: AgentConfig,
+  request: { sessionKey: string; turnId: string; agentId: string },
+  baseDir: string,
+): Promise<OpenTurnHooks> {
+  const audit = new ToolAudit(request.agentId, agent.toolPolicy.deny.map(parseToolRule));
+  if (!endpoint) return { audit, close: async () => undefined };
+  let hooks: TurnHooks;
+  try {
+    hooks = await prepareTurnHooks(endpoint, agent, { ...request, turnTimeoutMs: parseDuration(agent.turnTimeout) }, baseDir);
+  } catch (err) {
+    throw ApplicationFailure.create({ type: TURN_FAILURE.config, nonRetryable: true, message: `agents.${request.agentId}.settingsFile: ${(err as Error).message}` });
+  }
+  return { settingsFile: hooks.settingsFile, audit, close: hooks.remove };
+}
