@@ -24,6 +24,8 @@ export interface WorkerOptions {
   client?: Client;
   /** Test seams of the cron activities. */
   cronHooks?: CronActivityHooks;
+  /** The gateway's /rpc URL for agents with `gatewayTools`, when the config's port is not it (a test's port 0). */
+  gatewayRpcUrl?: string;
 }
 
 export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
@@ -49,7 +51,7 @@ export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
     connection,
     namespace,
     taskQueue: AGENT_TASK_QUEUE,
-    activities: createAgentActivities({ ...deps, baseDir: options.baseDir, env: options.env }),
+    activities: createAgentActivities({ ...deps, baseDir: options.baseDir, env: options.env, ...(options.gatewayRpcUrl ? { gatewayRpcUrl: options.gatewayRpcUrl } : {}) }),
     maxConcurrentActivityTaskExecutions: config().worker.maxConcurrentTurns,
     // Cancellation reaches an activity with its heartbeat: keep both prompt.
     maxHeartbeatThrottleInterval: '1s',

@@ -111,6 +111,7 @@ export async function startTestGateway(options: {
         env: process.env,
         shutdownGraceMs: 2000,
         client,
+        gatewayRpcUrl: gateway.rpcUrl,
         ...(options.cronHooks ? { cronHooks: options.cronHooks } : {}),
       });
       running = Promise.all(workers.map((w) => w.run()));
