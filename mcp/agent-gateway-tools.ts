@@ -53,12 +53,21 @@ export function gatewayToolsMcpConfig(target: GatewayTarget, launch: LaunchComma
   };
 }
 
+/**
+ * How long `claude -p` waits for the server before its first request (MCP_CONNECT_TIMEOUT_MS,
+ * 5 s by default, for `alwaysLoad` servers only) and lets it take to start (MCP_TIMEOUT,
+ * 30 s): `switchyard mcp` loads the gateway's modules, which takes seconds on a busy machine.
+ * Defaults only: an agent's own `env` wins.
+ */
+export const GATEWAY_TOOLS_CLI_ENV = { MCP_CONNECT_TIMEOUT_MS: '60000', MCP_TIMEOUT: '60000' } as const;
+
 /** The agent as one turn runs it: the server's config file added, its tools allowed. */
 export function agentWithGatewayTools(agent: AgentConfig, mcpConfigFile: string): AgentConfig {
   return {
     ...agent,
     mcpConfig: [...agent.mcpConfig, mcpConfigFile],
     allowedTools: agent.allowedTools.includes(GATEWAY_TOOLS_ALLOW_RULE) ? agent.allowedTools : [...agent.allowedTools, GATEWAY_TOOLS_ALLOW_RULE],
+    env: { ...GATEWAY_TOOLS_CLI_ENV, ...agent.env },
   };
 }
 
