@@ -78,9 +78,10 @@ export class GatewayConnection {
       throw new GatewayCallError(`cannot reach the Switchyard gateway at ${url}: ${(error as Error).message}${refused}`);
     });
     this.client = opening;
-    void opening.then((client) => client.closed.then(() => {
+    const forget = () => {
       if (this.client === opening) this.client = undefined;
-    }), () => undefined);
+    };
+    opening.then((client) => client.closed.then(forget), () => undefined);
     return opening;
   }
 }
