@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import type { SessionEvent } from '../contracts/events.js';
 import { TURN_FAILURE, type TurnRequest, type TurnResult } from '../contracts/session.js';
 import { resolveAgent, type AgentConfig, type Config } from '../config/schema.js';
+import { gatewayToolsTarget, withGatewayTools } from '../mcp/agent-gateway-tools.js';
 import { buildClaudeInvocation, resolveCommand } from './claude-invocation.js';
 import type { EventPublisher } from './event-publisher.js';
 import { stopProcessGroup } from './process-group.js';
@@ -29,6 +30,8 @@ export interface AgentActivityDeps {
   env: NodeJS.ProcessEnv;
   /** Where the turn's hooks post (POST /internal/hooks); without it turns run without gateway hooks. */
   hooks?: HookEndpoint;
+  /** The gateway's /rpc URL for agents with `gatewayTools`; default from the config's gateway.bind and port. */
+  gatewayRpcUrl?: string;
 }
 
 /** Heartbeat details: what a retried attempt needs to know about the one before it. */
@@ -68,7 +71,11 @@ export function createAgentActivities(deps: AgentActivityDeps) {
     // that an earlier attempt already created.
     for (let round = 0; round < 2; round++) {
       const started = Date.now();
-      const outcome = await runCli(agent, request, checkpoint, command, ctx);
+      const outcome = await withGatewayTools(
+        agent,
+        () => gatewayToolsTarget(deps.config(), deps.gatewayRpcUrl),
+        (turnAgent) => runCli(turnAgent, request, checkpoint, command, ctx),
+      );
       const verdict = classifyOutcome({ ...outcome, agentId: request.agentId });
       if (verdict.kind === 'success') {
         return { ...toTurnResult(verdict.result, checkpoint.claudeSessionId, sessionRestarted, started), ...outcome.audit };

@@ -12,5 +12,6 @@ program.addCommand(startCommand());
 program.addCommand(configCommand());
 program.addCommand((await import('./commands/call.js')).callCommand());
 program.addCommand((await import('./commands/cron.js')).cronCommand());
+program.addCommand((await import('./commands/mcp.js')).mcpCommand());
 
 await program.parseAsync(process.argv);

@@ -63,6 +63,12 @@ export const AgentSchema = z.strictObject({
     ),
   settingsFile: z.string().optional().describe('Passed as --settings on every turn (resume does not remember it).'),
   mcpConfig: z.array(z.string()).default([]).describe('Files passed as --mcp-config on every turn.'),
+  gatewayTools: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Give the agent the gateway's own tools (the `switchyard mcp` server, docs/mcp.md): send to and read any session, add, pause and run cron jobs, restart channels, with the gateway's token. Allowed without asking (`mcp__switchyard`).",
+    ),
   addDirs: z.array(z.string()).default([]).describe('Passed as --add-dir on every turn.'),
   env: z.record(z.string(), z.string()).default({}).describe("Extra environment for the CLI; the gateway's own SWITCHYARD_* secrets are never passed."),
   retry: z

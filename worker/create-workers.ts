@@ -27,6 +27,8 @@ export interface WorkerOptions {
   cronHooks?: CronActivityHooks;
   /** Where turns' Claude hooks post, and the key of their tokens (claude-hooks/, docs/hooks.md). */
   claudeHooks?: HookEndpoint;
+  /** The gateway's /rpc URL for agents with `gatewayTools`, when the config's port is not it (a test's port 0). */
+  gatewayRpcUrl?: string;
 }
 
 export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
@@ -52,7 +54,13 @@ export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
     connection,
     namespace,
     taskQueue: AGENT_TASK_QUEUE,
-    activities: createAgentActivities({ ...deps, baseDir: options.baseDir, env: options.env, ...(options.claudeHooks ? { hooks: options.claudeHooks } : {}) }),
+    activities: createAgentActivities({
+      ...deps,
+      baseDir: options.baseDir,
+      env: options.env,
+      ...(options.claudeHooks ? { hooks: options.claudeHooks } : {}),
+      ...(options.gatewayRpcUrl ? { gatewayRpcUrl: options.gatewayRpcUrl } : {}),
+    }),
     maxConcurrentActivityTaskExecutions: config().worker.maxConcurrentTurns,
     // Cancellation reaches an activity with its heartbeat: keep both prompt.
     maxHeartbeatThrottleInterval: '1s',

@@ -113,6 +113,7 @@ export async function startTestGateway(options: {
         env: process.env,
         shutdownGraceMs: 2000,
         client,
+        gatewayRpcUrl: gateway.rpcUrl,
         ...(options.cronHooks ? { cronHooks: options.cronHooks } : {}),
         claudeHooks: { url: `${url}/internal/hooks`, internalToken: INTERNAL_TOKEN },
       });
