@@ -64,3 +64,16 @@ export function describeTemporalConnection(options: TemporalConnectionOptions): 
   const security = options.tls ? (options.tls.clientCertPair ? 'mTLS' : 'TLS') : 'plain';
   return `${options.address} (${security}${options.apiKey !== undefined ? ', API key' : ''})`;
 }
+
+/**
+ * A connection failure with what was dialled and the likely cause. A TLS client at a plain
+ * server (and the reverse) fails with transport errors that name neither TLS nor the config
+ * ("InvalidContentType", "Failed to connect before the deadline").
+ */
+export function temporalConnectError(error: unknown, options: TemporalConnectionOptions): Error {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const hint = options.tls
+    ? 'TLS is on (temporal.tls or temporal.apiKey): check that the server speaks TLS at this address and that its certificate matches temporal.tls.serverName / serverRootCACertFile'
+    : 'TLS is off: a server that requires TLS (Temporal Cloud, a TLS cluster) needs temporal.tls or temporal.apiKey';
+  return new Error(`cannot connect to Temporal at ${describeTemporalConnection(options)}: ${reason}. ${hint}`, { cause: error });
+}

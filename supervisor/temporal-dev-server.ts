@@ -2,7 +2,7 @@
 // SDK-download fallback (TestWorkflowEnvironment.createLocal) for machines without the CLI.
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../contracts/names.js';
-import type { TemporalConnectionOptions } from '../config/temporal-connection.js';
+import { temporalConnectError, type TemporalConnectionOptions } from '../config/temporal-connection.js';
 
 export type DevServerOptions = {
   /** SQLite file; the state survives restarts. */
@@ -98,7 +98,9 @@ export async function probeTemporal(
   // lazy + ensureConnected (not connect) so that a failed attempt's channel is closed too.
   const connection = Connection.lazy({ ...opts.security, address, connectTimeout: timeoutMs });
   try {
-    await connection.ensureConnected();
+    await connection.ensureConnected().catch((error: unknown) => {
+      throw opts.security ? temporalConnectError(error, { ...opts.security, address }) : error;
+    });
     await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));
     if (opts.namespace) {
       const namespace = opts.namespace;
