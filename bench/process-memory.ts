@@ -2,7 +2,7 @@
 // PSS of its descendants (the `claude` CLIs a worker runs share their binary's pages; PSS
 // splits shared pages among them, so the sum is what they really cost together).
 import { readFileSync, readdirSync } from 'node:fs';
-import { readProcStat } from '../supervisor/processes.js';
+import { readCmdline, readProcStat } from '../supervisor/processes.js';
 
 const KIB = 1024;
 
@@ -64,13 +64,26 @@ export interface MemoryPeak {
   samples: number;
 }
 
-/** Samples a process and its descendants until stopped, keeping the peaks. */
-export function sampleMemory(pid: number, everyMs = 250): { stop(): MemoryPeak } {
+/** The median RSS of `samples` readings `everyMs` apart: one reading is at the mercy of the garbage collector. */
+export async function settledRss(pid: number, samples = 9, everyMs = 250): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    readings.push(rssBytes(pid) ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return readings.sort((a, b) => a - b)[Math.floor(readings.length / 2)]!;
+}
+
+/**
+ * Samples a process and those of its descendants whose command line matches `children` (for a
+ * worker: the `claude` CLIs, not the tsx loader's esbuild service) until stopped, keeping the peaks.
+ */
+export function sampleMemory(pid: number, children: RegExp, everyMs = 250): { stop(): MemoryPeak } {
   const peak: MemoryPeak = { rssBytes: 0, childrenPssBytes: 0, childrenAtPeak: 0, mostChildren: 0, samples: 0 };
   const sample = () => {
     peak.samples++;
     peak.rssBytes = Math.max(peak.rssBytes, rssBytes(pid) ?? 0);
-    const kids = descendants(pid);
+    const kids = descendants(pid).filter((child) => children.test((readCmdline(child) ?? []).join(' ')));
     const total = kids.reduce((sum, child) => sum + (pssBytes(child) ?? 0), 0);
     peak.mostChildren = Math.max(peak.mostChildren, kids.length);
     if (total > peak.childrenPssBytes) {

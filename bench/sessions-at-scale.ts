@@ -29,7 +29,7 @@ import { runGateway, type GatewayHandle } from '../supervisor/gateway-supervisor
 import { startTestTemporal } from '../test/support/dev-server.js';
 import { claudeEnv, startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import { freePort } from '../test/support/processes.js';
-import { mib, rssBytes, sampleMemory, type MemoryPeak } from './process-memory.js';
+import { mib, sampleMemory, settledRss, type MemoryPeak } from './process-memory.js';
 import { ms, summarize } from './stats.js';
 
 const CLAUDE_BIN = path.resolve(import.meta.dirname, '../node_modules/.bin/claude');
@@ -151,10 +151,10 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
 
     // 1. Baseline: warm-up sessions only.
     for (let i = 0; i < WARMUPS; i++) await deliver(key('warmup', i), 'warm-up');
-    const workerRssStart = rssBytes(workerPid) ?? 0;
     const deliverIdle = await repeat(runs, async () => deliver(key('warmup', 0), 'baseline'));
     const listRpcIdle = await repeat(runs, listRpc);
     const listAllIdle = await repeat(runs, () => timed(countAll));
+    const workerRssStart = await settledRss(workerPid);
     log(`baseline: deliver p50 ${ms(deliverIdle.p50)}, list p50 ${ms(listRpcIdle.p50)}`);
 
     // 2. Open the sessions.
@@ -176,14 +176,14 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
     for (const until = Date.now() + 120_000; (await countAll()) < expected && Date.now() < until; ) await new Promise((r) => setTimeout(r, 500));
 
     // 3. At scale, idle.
-    const workerRssOpen = rssBytes(workerPid) ?? 0;
+    const workerRssOpen = await settledRss(workerPid);
     const listRpcAtScale = await repeat(runs, listRpc);
     let listedAtScale = 0;
     const listAllAtScale = await repeat(runs, () => timed(async () => (listedAtScale = await countAll())));
     log(`${sessions} open: list p50 ${ms(listRpcAtScale.p50)}, all ${listedAtScale} via visibility p50 ${ms(listAllAtScale.p50)}`);
 
     // 4. K turns in flight at once, on open sessions; lists keep being timed meanwhile.
-    const sampler = sampleMemory(workerPid);
+    const sampler = sampleMemory(workerPid, /claude/);
     let loading = true;
     const listsDuringLoad: number[] = [];
     const lister = (async () => {
@@ -237,7 +237,8 @@ export function sessionsAtScaleTable(result: SessionsAtScaleResult): string {
   return [
     `${sessions} sessions opened with one turn each, ${result.openConcurrency} at a time, in ${result.openSeconds.toFixed(0)} s ` +
       `(${(sessions / result.openSeconds).toFixed(1)} sessions/s); then ${inFlight} turns sent at once with worker.maxConcurrentTurns = ` +
-      `${maxConcurrentTurns} (the rest wait in Temporal's task queue). Baselines: the same gateway with ${warmups} sessions open, one turn at a time.`,
+      `${maxConcurrentTurns}${inFlight > maxConcurrentTurns ? " (the rest wait in Temporal's task queue)" : ''}. Baselines: the same gateway with ${warmups} sessions open, one turn at a time. ` +
+      'Worker RSS is the median of 9 readings over 2 s.',
     '',
     '| measure | baseline (same run) | at scale | ratio of medians |',
     '| --- | ---: | ---: | ---: |',
@@ -253,7 +254,9 @@ export function sessionsAtScaleTable(result: SessionsAtScaleResult): string {
     `| worker RSS, peak with ${inFlight} turns in flight | ${mib(peak.rssBytes)} |`,
     `| \`claude\` processes, peak PSS together (${peak.childrenAtPeak} running) | ${mib(peak.childrenPssBytes)} |`,
     `| per running \`claude\` process (PSS) | ${peak.childrenAtPeak ? mib(peak.childrenPssBytes / peak.childrenAtPeak) : 'n/a'} |`,
-    `| per open idle session in the worker ((open − baseline) / ${sessions}) | ${((result.workerRssOpen - result.workerRssStart) / sessions / 1024).toFixed(1)} KiB |`,
+    `| per open idle session in the worker ((open − baseline) / ${sessions}) | ${
+      result.workerRssOpen > result.workerRssStart ? `${((result.workerRssOpen - result.workerRssStart) / sessions / 1024).toFixed(1)} KiB` : 'below the noise of RSS'
+    } |`,
   ].join('\n');
 }
 
