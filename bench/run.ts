@@ -57,7 +57,8 @@ const BENCHES: Bench[] = [
       'The gateway as `switchyard start` runs it (API and worker in processes of their own) with agents on the real `claude` CLI ' +
       'and the fake Messages API. Sessions are opened with one turn each (an open session is a running, idle session workflow ' +
       'that holds its Claude session id), then many turns are sent at once; deliver and list times sit beside the same ' +
-      "gateway's with only the warm-up sessions open. Memory from /proc: the worker's RSS, and the PSS of the CLI processes it runs.",
+      "gateway's with only the warm-up sessions open. Memory from /proc: the worker's RSS, and the PSS of the CLI processes it runs " +
+      '(PSS shares the binary\'s pages among them). The processes run from the sources through tsx, as `npm start` does; the image runs dist/.',
     run: async ({ runs }) => sessionsAtScaleTable(await benchSessionsAtScale({ ...parseSessionsAtScaleArgs(process.argv.slice(2)), runs: Math.min(runs, 10) })),
     flags: () => SCALE_FLAGS.map((flag) => (values[flag] === undefined ? '' : ` --${flag} ${values[flag]}`)).join(''),
   },
