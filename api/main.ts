@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigFromArgv } from '../cli/commands/config.js';
 import { ConfigError } from '../config/errors.js';
-import { temporalAddress } from '../config/paths.js';
+import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { secretValues } from '../config/redact.js';
 import { createLogger } from '../observability/logger.js';
 import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   assertSafeBind(config.gateway.bind, config.gateway.auth.token);
 
   // Lazy: the API starts and answers /healthz and /readyz (503) while Temporal is away.
-  const connection = Connection.lazy({ address: temporalAddress(config) });
+  const connection = Connection.lazy(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const { app } = await buildApiServer({ config, client, logger, internalToken });
   await app.listen({ host: config.gateway.bind, port: config.gateway.port });

@@ -1,11 +1,14 @@
 // `npm run bench`: every benchmark, each beside its baseline from the same run, printed as
-// Markdown. `npm run bench -- --write-docs` also rewrites docs/benchmarks.md.
+// Markdown. `npm run bench -- --write-docs` also writes the sections that ran into
+// docs/benchmarks.md (the others stay as they were).
 //   npm run bench -- --only turn-overhead --runs 20
-import { writeFileSync } from 'node:fs';
+//   npm run bench -- --only sessions-at-scale --sessions 20 --in-flight 3   # a quick try
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeMachine } from './machine.js';
 import { benchRpc, rpcTable } from './rpc.js';
+import { benchSessionsAtScale, parseSessionsAtScaleArgs, sessionsAtScaleTable } from './sessions-at-scale.js';
 import { benchTurnOverhead, turnOverheadTable } from './turn-overhead.js';
 import { benchWebhooks, webhooksTable } from './webhooks.js';
 
@@ -14,7 +17,11 @@ interface Bench {
   title: string;
   what: string;
   run: (options: { runs: number }) => Promise<string>;
+  /** Flags of this benchmark that change what it measures, repeated in the command it prints. */
+  flags?: () => string;
 }
+
+const SCALE_FLAGS = ['sessions', 'in-flight', 'max-concurrent-turns', 'open-concurrency'] as const;
 
 const BENCHES: Bench[] = [
   {
@@ -43,10 +50,30 @@ const BENCHES: Bench[] = [
       "without Temporal (the HTTP layer's limit). API and worker run as their own processes. Target: at least 80% of bare signalWithStart.",
     run: async () => webhooksTable(await benchWebhooks()),
   },
+  {
+    name: 'sessions-at-scale',
+    title: 'Sessions at scale: open sessions, turns in flight, worker memory',
+    what:
+      'The gateway as `switchyard start` runs it (API and worker in processes of their own) with agents on the real `claude` CLI ' +
+      'and the fake Messages API. Sessions are opened with one turn each (an open session is a running, idle session workflow ' +
+      'that holds its Claude session id), then many turns are sent at once; deliver and list times sit beside the same ' +
+      "gateway's with only the warm-up sessions open. Memory from /proc: the worker's RSS, and the PSS of the CLI processes it runs " +
+      '(PSS shares the binary\'s pages among them). The processes run from the sources through tsx, as `npm start` does; the image runs dist/.',
+    run: async ({ runs }) => sessionsAtScaleTable(await benchSessionsAtScale({ ...parseSessionsAtScaleArgs(process.argv.slice(2)), runs: Math.min(runs, 10) })),
+    flags: () => SCALE_FLAGS.map((flag) => (values[flag] === undefined ? '' : ` --${flag} ${values[flag]}`)).join(''),
+  },
 ];
 
 const { values } = parseArgs({
-  options: { only: { type: 'string', multiple: true }, runs: { type: 'string', default: '20' }, 'write-docs': { type: 'boolean', default: false } },
+  options: {
+    only: { type: 'string', multiple: true },
+    runs: { type: 'string', default: '20' },
+    'write-docs': { type: 'boolean', default: false },
+    sessions: { type: 'string' },
+    'in-flight': { type: 'string' },
+    'max-concurrent-turns': { type: 'string' },
+    'open-concurrency': { type: 'string' },
+  },
 });
 const selected = BENCHES.filter((bench) => !values.only || values.only.includes(bench.name));
 const machine = describeMachine();
@@ -54,13 +81,20 @@ const sections: string[] = [];
 for (const bench of selected) {
   console.error(`bench: ${bench.name}…`);
   const table = await bench.run({ runs: Number(values.runs) });
-  const section = `## ${bench.title}\n\n${bench.what}\n\n\`npm run bench -- --only ${bench.name} --runs ${values.runs}\`\n\n${table}\n`;
+  const section = `## ${bench.title}\n\n${bench.what}\n\n\`npm run bench -- --only ${bench.name} --runs ${values.runs}${bench.flags?.() ?? ''}\`\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}.\n\n${table}\n`;
   console.log(section);
   sections.push(section);
 }
 
 if (values['write-docs']) {
   const file = path.join(import.meta.dirname, '..', 'docs', 'benchmarks.md');
+  // Sections of benchmarks that did not run this time are kept, in the order of BENCHES.
+  const previous = new Map<string, string>();
+  if (existsSync(file)) {
+    for (const part of readFileSync(file, 'utf8').split(/^(?=## )/m).slice(1)) previous.set(part.split('\n')[0]!, part.replace(/\n*$/, '\n'));
+  }
+  const fresh = new Map(selected.map((bench, index) => [`## ${bench.title}`, sections[index]!]));
+  const ordered = BENCHES.map((bench) => fresh.get(`## ${bench.title}`) ?? previous.get(`## ${bench.title}`)).filter((part) => part !== undefined);
   writeFileSync(
     file,
     [
@@ -72,9 +106,9 @@ if (values['write-docs']) {
       '(and tails) and ratios. The fake Anthropic Messages API of the test suite stands in for the real one, so the',
       "figures are the gateway's own cost, not a model's.",
       '',
-      `Machine: ${machine}. Measured ${new Date().toISOString().slice(0, 10)}.`,
+      'Each section names the machine and the day it was measured on (a run of some benchmarks leaves the others as they were).',
       '',
-      ...sections,
+      ...ordered,
     ].join('\n'),
   );
   console.error(`bench: wrote ${file}`);

@@ -293,6 +293,18 @@ export const WebhooksSchema = z
   .default({})
   .describe('Webhook sources by name, each served at POST /hooks/<name> (docs/webhooks.md).');
 
+/** `temporal.tls`: certificates are files, read when a connection is made (docs/deploy.md). */
+export const TemporalTlsSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('false turns TLS off while keeping the other fields.'),
+  serverName: z.string().min(1).optional().describe("Overrides the name the server's certificate is checked against (SNI)."),
+  serverRootCACertFile: z.string().min(1).optional().describe("PEM file of the CA that signed the server's certificate; default the system roots."),
+  clientCertFile: z.string().min(1).optional().describe('PEM file of the client certificate for mTLS (Temporal Cloud with certificates); needs clientKeyFile.'),
+  clientKeyFile: z.string().min(1).optional().describe('PEM file of the client private key for mTLS; needs clientCertFile.'),
+}).refine((tls) => (tls.clientCertFile === undefined) === (tls.clientKeyFile === undefined), {
+  message: 'clientCertFile and clientKeyFile go together',
+  path: ['clientKeyFile'],
+});
+
 export const ConfigSchema = z.strictObject({
   gateway: z
     .strictObject({
@@ -352,12 +364,25 @@ export const ConfigSchema = z.strictObject({
       uiPort: z.number().int().min(1).max(65535).default(8233),
       devServerPort: z.number().int().min(1).max(65535).default(7233).describe('gRPC port of the embedded dev server.'),
       dbFile: z.string().optional().describe('SQLite file of the embedded dev server; default $SWITCHYARD_HOME/temporal.sqlite.'),
+      tls: TemporalTlsSchema.optional().describe(
+        'TLS to an external Temporal (self-hosted with TLS, or Temporal Cloud). Unset: plain gRPC, unless apiKey is set (an API key always goes over TLS).',
+      ),
+      apiKey: secret(z.string().min(1).optional()).describe(
+        'Temporal Cloud API key, sent as a bearer token on every call (implies TLS with the system roots). Use ${VAR} to keep it out of the file.',
+      ),
     })
     .prefault({}),
   worker: z
     .strictObject({
       maxConcurrentTurns: z.number().int().positive().default(4).describe('Claude CLI processes one worker runs at once.'),
       maxTurnsPerRun: z.number().int().positive().default(200).describe('Turns a session workflow run takes before it continues as new.'),
+      eventsUrl: z
+        .string()
+        .regex(/^https?:\/\/\S+$/, { message: 'expected an http:// or https:// URL' })
+        .optional()
+        .describe(
+          "Where this worker POSTs live events (the API's /internal/events). Default: the gateway's own bind and port on this machine; set it when the API runs elsewhere (compose, several machines).",
+        ),
     })
     .prefault({}),
   log: z

@@ -17,6 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { temporalDbFile } from '../config/paths.js';
+import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import type { Config } from '../config/schema.js';
 import { SupervisedChild, EXIT_CONFIG_ERROR, type ChildState } from './child-process.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
@@ -323,6 +324,7 @@ export async function runGateway(opts: GatewayOptions): Promise<GatewayHandle> {
       log(`switchyard: connecting to Temporal at ${temporalAddress} (namespace ${namespace})…`);
       await waitForTemporal(temporalAddress, {
         namespace,
+        security: temporalConnectionOptions(config, { cwd: opts.cwd ?? process.cwd(), env }),
         timeoutMs: opts.temporalTimeoutMs ?? Number.POSITIVE_INFINITY,
         signal,
         noticeEveryMs: 5_000,

@@ -2,6 +2,7 @@
 // SDK-download fallback (TestWorkflowEnvironment.createLocal) for machines without the CLI.
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../contracts/names.js';
+import { temporalConnectError, type TemporalConnectionOptions } from '../config/temporal-connection.js';
 
 export type DevServerOptions = {
   /** SQLite file; the state survives restarts. */
@@ -59,6 +60,8 @@ export type WaitForTemporalOptions = {
   onWaiting?: (message: string) => void;
   noticeEveryMs?: number;
   intervalMs?: number;
+  /** TLS and API key of an external server (config/temporal-connection.ts). */
+  security?: Omit<TemporalConnectionOptions, 'address'>;
 };
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -87,12 +90,17 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 /** One probe: connects, asks for system info (and the namespace / search attributes when asked). Throws when not ready. */
-export async function probeTemporal(address: string, opts: { namespace?: string; searchAttributes?: string[]; timeoutMs?: number } = {}): Promise<void> {
+export async function probeTemporal(
+  address: string,
+  opts: { namespace?: string; searchAttributes?: string[]; timeoutMs?: number; security?: Omit<TemporalConnectionOptions, 'address'> } = {},
+): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 2_000;
   // lazy + ensureConnected (not connect) so that a failed attempt's channel is closed too.
-  const connection = Connection.lazy({ address, connectTimeout: timeoutMs });
+  const connection = Connection.lazy({ ...opts.security, address, connectTimeout: timeoutMs });
   try {
-    await connection.ensureConnected();
+    await connection.ensureConnected().catch((error: unknown) => {
+      throw opts.security ? temporalConnectError(error, { ...opts.security, address }) : error;
+    });
     await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));
     if (opts.namespace) {
       const namespace = opts.namespace;
@@ -126,6 +134,7 @@ export async function waitForTemporal(address: string, opts: WaitForTemporalOpti
         namespace: opts.namespace,
         searchAttributes: opts.searchAttributes,
         timeoutMs: Math.max(250, Math.min(2_000, remaining)),
+        ...(opts.security ? { security: opts.security } : {}),
       });
       await raceAbort(probe, opts.signal);
       return;

@@ -5,6 +5,7 @@ import { loadConfigFromArgv } from '../cli/commands/config.js';
 import { ConfigError } from '../config/errors.js';
 import { CronJobSchema } from '../config/cron-schema.js';
 import { temporalAddress } from '../config/paths.js';
+import { temporalConnectError, temporalConnectionOptions } from '../config/temporal-connection.js';
 import { secretValues } from '../config/redact.js';
 import { reconcileUntilDone } from '../cron/reconcile.js';
 import { CronService } from '../cron/service.js';
@@ -21,8 +22,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(config.log.level === 'debug' || config.log.level === 'trace' ? 'DEBUG' : 'WARN') });
 
   const publisher = new HttpEventPublisher(eventsUrl(config), internalToken, (message) => logger.warn(message));
-  const connection = await NativeConnection.connect({ address: temporalAddress(config) });
-  const clientConnection = await Connection.connect({ address: temporalAddress(config) });
+  const connectionOptions = temporalConnectionOptions(config);
+  const connection = await NativeConnection.connect(connectionOptions).catch((error: unknown) => {
+    throw temporalConnectError(error, connectionOptions);
+  });
+  const clientConnection = await Connection.connect(connectionOptions);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const workers = await createWorkers({
     connection,

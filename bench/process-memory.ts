@@ -1,0 +1,105 @@
+// Memory of a process and of what it spawned, from /proc (Linux): RSS of the process itself,
+// PSS of its descendants (the `claude` CLIs a worker runs share their binary's pages; PSS
+// splits shared pages among them, so the sum is what they really cost together).
+import { readFileSync, readdirSync } from 'node:fs';
+import { readCmdline, readProcStat } from '../supervisor/processes.js';
+
+const KIB = 1024;
+
+function statusField(pid: number, field: string): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * KIB : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set of one process, in bytes (undefined when it is gone or there is no /proc). */
+export function rssBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmRSS');
+}
+
+/** Proportional set size of one process, in bytes; RSS where smaps_rollup is unavailable. */
+export function pssBytes(pid: number): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    if (match) return Number(match[1]) * KIB;
+  } catch {
+    // fall through
+  }
+  return rssBytes(pid);
+}
+
+/** Every live descendant of `pid` (children, their children, ...). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(Number(entry));
+    if (!stat || stat.state === 'Z') continue;
+    const list = children.get(stat.ppid) ?? [];
+    list.push(Number(entry));
+    children.set(stat.ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [...(children.get(pid) ?? [])];
+  while (queue.length) {
+    const next = queue.shift()!;
+    found.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return found;
+}
+
+export interface MemoryPeak {
+  /** Highest RSS of the process itself. */
+  rssBytes: number;
+  /** Highest PSS sum of its descendants at one sample. */
+  childrenPssBytes: number;
+  /** Descendants alive at that sample. */
+  childrenAtPeak: number;
+  /** Most descendants alive at one sample. */
+  mostChildren: number;
+  samples: number;
+}
+
+/** The median RSS of `samples` readings `everyMs` apart: one reading is at the mercy of the garbage collector. */
+export async function settledRss(pid: number, samples = 9, everyMs = 250): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    readings.push(rssBytes(pid) ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return readings.sort((a, b) => a - b)[Math.floor(readings.length / 2)]!;
+}
+
+/**
+ * Samples a process and those of its descendants whose command line matches `children` (for a
+ * worker: the `claude` CLIs, not the tsx loader's esbuild service) until stopped, keeping the peaks.
+ */
+export function sampleMemory(pid: number, children: RegExp, everyMs = 250): { stop(): MemoryPeak } {
+  const peak: MemoryPeak = { rssBytes: 0, childrenPssBytes: 0, childrenAtPeak: 0, mostChildren: 0, samples: 0 };
+  const sample = () => {
+    peak.samples++;
+    peak.rssBytes = Math.max(peak.rssBytes, rssBytes(pid) ?? 0);
+    const kids = descendants(pid).filter((child) => children.test((readCmdline(child) ?? []).join(' ')));
+    const total = kids.reduce((sum, child) => sum + (pssBytes(child) ?? 0), 0);
+    peak.mostChildren = Math.max(peak.mostChildren, kids.length);
+    if (total > peak.childrenPssBytes) {
+      peak.childrenPssBytes = total;
+      peak.childrenAtPeak = kids.length;
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}
+
+export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
