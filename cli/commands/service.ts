@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { isSecretPath } from '../../config/redact.js';
 import { parseDottedPath } from '../../config/load.js';
+import { ServiceSpecError } from '../../service/spec.js';
 import { projectRoot } from '../../supervisor/temporal-binary.js';
 import {
   buildServiceSpec,
@@ -86,7 +87,7 @@ export function serviceCommand(io: ServiceCommandIO = {}): Command {
 
   const fail = (error: unknown) => {
     err(`switchyard service: ${(error as Error).message}\n`);
-    process.exitCode = error instanceof UsageError ? SERVICE_EXIT.usage : SERVICE_EXIT.failed;
+    process.exitCode = error instanceof UsageError || error instanceof ServiceSpecError ? SERVICE_EXIT.usage : SERVICE_EXIT.failed;
   };
   const common = (command: Command) =>
     command
