@@ -2,6 +2,7 @@
 // against a real gateway (API, worker, Temporal, the claude CLI on the fake API).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -170,6 +171,23 @@ describe('switchyard doctor', () => {
     assert.match(result.stdout, /^skip\s+workers\s+unknown: Temporal is unreachable/m);
     assert.match(result.stdout, /check(s)? failed$/m);
     assert.ok(!result.stdout.includes(TOKEN));
+  });
+
+  test('a port held by another process is named, with the key to change', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const dir = project('doctor-port');
+      const result = await run(['doctor', '--json', '--port', String(port), '--timeout', '2000'], dir);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      const held = (JSON.parse(result.stdout).checks as Array<{ name: string; status: string; detail: string; fix?: string }>).find((each) => each.name === `port ${port}`);
+      assert.equal(held?.status, 'fail', JSON.stringify(held));
+      if (process.platform === 'linux') assert.match(held!.detail, new RegExp(`held by pid ${process.pid} `));
+      assert.match(held!.fix!, /--set gateway\.port=<port>/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('an invalid config fails the config check and says how to fix it', async () => {
