@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import { renderStatus, type StatusReport } from '../cli/commands/status.js';
-import { renderChecks, scrub } from '../cli/commands/doctor.js';
+import { parseEnvFile, renderChecks, scrub } from '../cli/commands/doctor.js';
 import { check } from '../cli/doctor/checks.js';
 import { listeningInodes } from '../cli/doctor/port-holder.js';
 import { claudeEnv, startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
@@ -217,6 +217,7 @@ describe('switchyard doctor', () => {
     assert.match(text, /1 check failed\n$/);
     assert.equal(check('x', 'ok', 'y', 'never shown').fix, undefined);
     assert.equal(scrub('token=abcd1234 and abcd1234', ['abcd1234']), 'token=[redacted] and [redacted]');
+    assert.deepEqual(parseEnvFile('# secrets\nANTHROPIC_API_KEY=sk-ant-1\nexport NOTE="a b"\n'), { ANTHROPIC_API_KEY: 'sk-ant-1', NOTE: 'a b' });
     const table = [
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
       '   0: 0100007F:20E4 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0',

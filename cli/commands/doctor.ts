@@ -5,26 +5,16 @@
 // Exit status: 0 no check failed (warnings allowed), 1 a check failed.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseEnv } from 'node:util';
+import util from 'node:util';
 import { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { switchyardHome } from '../../config/paths.js';
 import { looksSecretKey, REDACTED, secretValues } from '../../config/redact.js';
 import { DEFAULT_SERVICE_NAME, ENV_FILE_NAME, runCommand, serviceKind } from '../../service/manager.js';
 import { projectRoot } from '../../supervisor/temporal-binary.js';
-import {
-  check,
-  checkClaudeCli,
-  checkConfig,
-  checkCredentials,
-  checkGatewayApi,
-  checkPorts,
-  checkService,
-  checkTemporal,
-  checkTemporalCli,
-  type CheckResult,
-  type DoctorContext,
-} from '../doctor/checks.js';
+// Types only: the checks load the Temporal client and the supervisor, which every other
+// command would otherwise pay for at startup (cli/main.ts builds all commands).
+import type { CheckResult, DoctorContext } from '../doctor/checks.js';
 import { defaultRpcUrl } from './call.js';
 import { addConfigFlagOptions, configFlagOptions, flagLayerFromOptions } from './config.js';
 
@@ -41,6 +31,23 @@ interface DoctorOptions {
 
 export interface DoctorCommandIO {
   writeOut?: (text: string) => void;
+}
+
+/**
+ * KEY=VALUE lines as node's own `--env-file` reads them (util.parseEnv, node >= 20.12); on an
+ * older node, the plain subset: comments, `export`, surrounding quotes.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+  const native = (util as { parseEnv?: (content: string) => NodeJS.Dict<string> }).parseEnv;
+  if (native) return Object.fromEntries(Object.entries(native(text)).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match) continue;
+    const value = match[2]!;
+    out[match[1]!] = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value.replace(/\s+#.*$/, '');
+  }
+  return out;
 }
 
 /** Replaces every secret value (from the config and secret-looking variables) with "[redacted]". */
@@ -78,12 +85,15 @@ export function doctorCommand(io: DoctorCommandIO = {}): Command {
     .addHelpText('after', '\nExit status: 0 no check failed (warnings allowed), 1 a check failed.');
   addConfigFlagOptions(command);
   command.action(async (options: DoctorOptions, self: Command) => {
+    const { check, checkClaudeCli, checkConfig, checkCredentials, checkGatewayApi, checkPorts, checkService, checkTemporal, checkTemporalCli } = await import(
+      '../doctor/checks.js'
+    );
     const envFile = path.resolve(options.envFile ?? path.join(switchyardHome(process.env), ENV_FILE_NAME));
     const env: NodeJS.ProcessEnv = { ...process.env };
     const results: CheckResult[] = [];
     if (existsSync(envFile)) {
       try {
-        const vars = parseEnv(readFileSync(envFile, 'utf8'));
+        const vars = parseEnvFile(readFileSync(envFile, 'utf8'));
         Object.assign(env, vars);
         results.push(check('env file', 'ok', `${envFile}: ${Object.keys(vars).length} variable${Object.keys(vars).length === 1 ? '' : 's'} (${Object.keys(vars).sort().join(', ') || 'none'})`));
       } catch (error) {
