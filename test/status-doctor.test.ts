@@ -174,7 +174,8 @@ describe('switchyard doctor', () => {
   });
 
   test('a port held by another process is named, with the key to change', async () => {
-    const server = net.createServer();
+    // Holds the port and hangs up on whoever connects (doctor's gateway API probe), so close() does not wait.
+    const server = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as net.AddressInfo).port;

@@ -132,6 +132,7 @@ export function serviceCommand(io: ServiceCommandIO = {}): Command {
         out(text);
         return;
       }
+      if (kind !== serviceKind()) throw new UsageError(`--platform ${kind} is for --print only on ${process.platform}`);
       const result = await installService({ kind, name: options.name, env: process.env, run: runCommand, log: (line) => out(`${line}\n`) }, spec);
       out(`installed ${result.file}; the gateway is starting (check: switchyard service status, switchyard status)\n`);
       for (const hint of result.hints) out(`${hint}\n`);
