@@ -13,5 +13,8 @@ program.addCommand(configCommand());
 program.addCommand((await import('./commands/call.js')).callCommand());
 program.addCommand((await import('./commands/cron.js')).cronCommand());
 program.addCommand((await import('./commands/mcp.js')).mcpCommand());
+program.addCommand((await import('./commands/service.js')).serviceCommand());
+program.addCommand((await import('./commands/status.js')).statusCommand());
+program.addCommand((await import('./commands/doctor.js')).doctorCommand());
 
 await program.parseAsync(process.argv);

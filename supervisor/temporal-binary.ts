@@ -64,10 +64,13 @@ export function projectRoot(): string {
   return (cachedRoot = path.basename(parent) === 'dist' ? path.dirname(parent) : parent);
 }
 
-export async function resolveTemporalBinary(opts: ResolveTemporalBinaryOptions = {}): Promise<TemporalBinary> {
+/**
+ * Steps 1 to 3 of resolveTemporalBinary: a binary that is already there, without building or
+ * downloading anything (`switchyard doctor` asks this). Undefined when none is found.
+ */
+export async function findTemporalBinary(opts: Pick<ResolveTemporalBinaryOptions, 'env' | 'projectRoot'> = {}): Promise<Extract<TemporalBinary, { kind: 'path' }> | undefined> {
   const env = opts.env ?? process.env;
   const root = opts.projectRoot ?? projectRoot();
-  const progress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
 
   // 1. An explicit binary must work; silently falling back would hide a typo.
   const explicit = env.SWITCHYARD_TEMPORAL_BIN;
@@ -84,6 +87,18 @@ export async function resolveTemporalBinary(opts: ResolveTemporalBinaryOptions =
   // 3. A binary built earlier into the project.
   const tools = toolsBinary(root);
   if (await isExecutableFile(tools)) return { kind: 'path', path: tools, via: 'tools' };
+  return undefined;
+}
+
+export async function resolveTemporalBinary(opts: ResolveTemporalBinaryOptions = {}): Promise<TemporalBinary> {
+  const env = opts.env ?? process.env;
+  const root = opts.projectRoot ?? projectRoot();
+  const progress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const tools = toolsBinary(root);
+
+  // 1-3. SWITCHYARD_TEMPORAL_BIN, PATH, .tools/bin.
+  const found = await findTemporalBinary({ env, projectRoot: root });
+  if (found) return found;
 
   // 4. Build it with Go.
   const go = await findGo(env, opts.goLocations ?? DEFAULT_GO_LOCATIONS);
