@@ -22,12 +22,15 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY activities ./activities
 COPY api ./api
 COPY bin ./bin
+COPY claude-hooks ./claude-hooks
 COPY cli ./cli
 COPY client ./client
 COPY config ./config
 COPY contracts ./contracts
 COPY cron ./cron
+COPY mcp ./mcp
 COPY observability ./observability
+COPY service ./service
 COPY supervisor ./supervisor
 COPY worker ./worker
 COPY workflows ./workflows

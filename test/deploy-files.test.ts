@@ -270,7 +270,7 @@ describe('Dockerfile', () => {
 
   test('copies every source folder the build compiles, and the entry points it names are built', () => {
     const build = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
-    const copied = instructions.filter((line) => /^COPY \w+ \.\/\w+$/.test(line)).map((line) => line.split(' ')[1]);
+    const copied = instructions.filter((line) => /^COPY [\w-]+ \.\/[\w-]+$/.test(line)).map((line) => line.split(' ')[1]);
     for (const folder of build.include) assert.ok(copied.includes(folder), `COPY ${folder}`);
     const entries = new Set([...dockerfile.matchAll(/\/app\/dist\/([\w/-]+)\.js/g)].map((match) => match[1]!));
     for (const service of Object.values(loadCompose().services)) {
