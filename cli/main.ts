@@ -12,5 +12,7 @@ program.addCommand(startCommand());
 program.addCommand(configCommand());
 program.addCommand((await import('./commands/call.js')).callCommand());
 program.addCommand((await import('./commands/cron.js')).cronCommand());
+program.addCommand((await import('./commands/channels.js')).channelsCommand());
+program.addCommand((await import('./commands/chat.js')).chatCommand());
 
 await program.parseAsync(process.argv);

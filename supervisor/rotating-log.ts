@@ -2,7 +2,7 @@
 // `file.1` (`file.1` becomes `file.2`, ... up to `file.<keep>`, the oldest is dropped) and a
 // fresh `file` is started. Writes are buffered by a WriteStream; a rename does not disturb
 // writes still in flight, which land at the end of the file they were meant for.
-import { createWriteStream, mkdirSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fstatSync, mkdirSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 
 export type RotationOptions = {
@@ -35,10 +35,33 @@ export class RotatingLog {
 
   write(text: string): void {
     if (!this.stream) return;
-    const bytes = Buffer.byteLength(text);
-    if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
-    this.stream.write(text);
-    this.size += bytes;
+    let rest = Buffer.from(text);
+    while (rest.length > 0) {
+      if (this.size > 0 && this.size + rest.length > this.maxBytes) {
+        // Fill this file up to its last whole line that fits, then rotate.
+        const room = this.maxBytes - this.size;
+        const cut = room > 0 ? rest.lastIndexOf(0x0a, room - 1) + 1 : 0;
+        if (cut > 0) {
+          this.append(rest.subarray(0, cut));
+          rest = rest.subarray(cut);
+        }
+        this.rotate();
+        continue;
+      }
+      // A fresh file takes at most maxBytes, cut at a line end when there is one.
+      let take = rest.length;
+      if (take > this.maxBytes) {
+        const cut = rest.lastIndexOf(0x0a, this.maxBytes - 1) + 1;
+        take = cut > 0 ? cut : this.maxBytes;
+      }
+      this.append(rest.subarray(0, take));
+      rest = rest.subarray(take);
+    }
+  }
+
+  private append(bytes: Buffer): void {
+    this.stream?.write(bytes);
+    this.size += bytes.length;
   }
 
   end(): void {
@@ -48,12 +71,16 @@ export class RotatingLog {
   }
 
   private open(): void {
+    // Opened now, not when the stream gets to it: a rotation right after must find the file.
+    let fd: number;
     try {
-      this.size = statSync(this.file).size;
+      fd = openSync(this.file, 'a');
     } catch {
-      this.size = 0;
+      this.stream = undefined;
+      return;
     }
-    this.stream = createWriteStream(this.file, { flags: 'a' });
+    this.size = fstatSync(fd).size;
+    this.stream = createWriteStream(this.file, { fd });
     this.stream.on('error', () => undefined);
   }
 
