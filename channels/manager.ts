@@ -15,7 +15,7 @@ import type { ChannelConfig } from '../config/channel-schema.js';
 import { parseDuration } from '../config/duration.js';
 import { tokensEqual } from '../api/auth.js';
 import type { Check } from '../api/readiness.js';
-import type { RpcPrincipal } from '../api/rpc/scopes.js';
+import { ADAPTER_TOKEN_PREFIX, type RpcPrincipal } from '../api/rpc/scopes.js';
 import { SupervisedChild, type ChildState, type OutputLine } from '../supervisor/child-process.js';
 import { entryExecArgv } from '../supervisor/gateway-supervisor.js';
 import { ChildrenRecorder, stopStaleChildren } from '../supervisor/stale-children.js';
@@ -272,7 +272,7 @@ export class ChannelManager {
   private tokenOf(name: string): string {
     let token = this.tokens.get(name);
     if (!token) {
-      token = `swc_${randomBytes(32).toString('base64url')}`;
+      token = `${ADAPTER_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
       this.tokens.set(name, token);
     }
     return token;

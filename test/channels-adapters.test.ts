@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { signStandardWebhook } from '../api/webhooks/signatures.js';
+import { RpcClient, RpcConnectError } from '../client/rpc-client.js';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { postJson, startTestGateway, uniqueScope, type TestGateway } from './support/gateway.js';
 
@@ -145,5 +146,14 @@ describe('outbound webhook adapter', () => {
     assert.ok(delivery.at >= restartedAt, 'delivered by the restarted adapter');
     await sleep(1000);
     assert.equal(deliveries.filter((d) => d.body.peer === peer).length, 1, 'delivered once');
+  });
+});
+
+describe('a gateway without a token', () => {
+  test('refuses an unknown adapter token instead of treating it as the operator', async () => {
+    await assert.rejects(RpcClient.connect(gateway.rpcUrl, { token: 'swc_from-an-api-process-long-gone' }), (error) => error instanceof RpcConnectError && error.status === 401);
+    const anyone = await RpcClient.connect(gateway.rpcUrl);
+    assert.equal((await anyone.call('channels.list')).channels.length, 2);
+    await anyone.close();
   });
 });

@@ -14,6 +14,9 @@ export type RpcPrincipal = { scope: 'operator' } | { scope: 'adapter'; channel: 
 
 export const OPERATOR: RpcPrincipal = Object.freeze({ scope: 'operator' });
 
+/** Adapter tokens start with this, so that a stale one is refused even where no token is needed. */
+export const ADAPTER_TOKEN_PREFIX = 'swc_';
+
 /** A method without `scopes` is for the operator only. */
 export function methodScopes(method: { scopes?: readonly RpcScope[] }): readonly RpcScope[] {
   return method.scopes ?? ['operator'];

@@ -11,7 +11,7 @@
 // Any subprotocol offered must include `switchyard.v1`, so that the handshake can select it.
 import type { IncomingMessage } from 'node:http';
 import { bearerOf, isLoopback, tokensEqual } from '../auth.js';
-import { OPERATOR, type RpcPrincipal } from './scopes.js';
+import { ADAPTER_TOKEN_PREFIX, OPERATOR, type RpcPrincipal } from './scopes.js';
 
 export const RPC_SUBPROTOCOL = 'switchyard.v1';
 export const BEARER_SUBPROTOCOL_PREFIX = 'switchyard.bearer.';
@@ -63,6 +63,10 @@ export function authorizeUpgrade(
   // An adapter's token opens a scoped connection, with or without a gateway token.
   const scoped = given === undefined ? undefined : auth.scopedToken?.(given);
   if (scoped) return { ok: true, protocol, principal: scoped };
+  if (given?.startsWith(ADAPTER_TOKEN_PREFIX)) {
+    // An adapter of an API process that is gone: it must not fall back to the operator scope.
+    return { ok: false, status: 401, code: 'unauthorized', message: 'unknown or expired channel adapter token', headers: { 'www-authenticate': 'Bearer' } };
+  }
 
   if (auth.token) {
     if (!given) {
