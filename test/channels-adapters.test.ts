@@ -4,7 +4,7 @@
 // POSTed to the outbound-webhook adapter comes back as a signed POST to a receiver of ours,
 // also when the adapter was restarted while the turn ran (it resubscribes with afterSeq).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { signStandardWebhook } from '../api/webhooks/signatures.js';
 import { RpcClient, RpcConnectError } from '../client/rpc-client.js';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { postJson, startTestGateway, uniqueScope, type TestGateway } from './support/gateway.js';
+import { switchyardArgv } from './support/processes.js';
 
 const SECRET = `whsec_${Buffer.from('channels-adapter-test-secret-32b').toString('base64')}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -102,6 +103,22 @@ describe('terminal chat adapter', () => {
     const reply = await waitFor('the reply', () => outputLines('tty').find((line) => line === `main: echo: ${text}`));
     assert.ok(reply);
     assert.equal(gateway.api.channels.get('tty').restarts, 0);
+  });
+});
+
+describe('switchyard chat', () => {
+  test('a person can pipe lines in: each is answered, then it exits 0', async () => {
+    const peer = uniqueScope('me');
+    const child = spawn(process.execPath, switchyardArgv('chat', '--url', gateway.rpcUrl, '--peer', peer), { cwd: dir, env: { ...process.env, SWITCHYARD_HOME: dir } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.stdin.end('first line\nsecond line\n');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, err);
+    assert.match(out, /^main: echo: first line$/m);
+    assert.match(out, /^main: echo: second line$/m);
   });
 });
 
