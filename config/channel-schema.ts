@@ -116,3 +116,13 @@ export const ChannelsSchema = z
   .record(ChannelName, ChannelSchema)
   .default({})
   .describe('Channel adapters by name: child processes of the API, supervised and restarted (docs/channels.md).');
+
+/** Checks across sections: each channel's agent is configured. */
+export function checkChannelAgents(config: { agents: Record<string, unknown>; channels: Record<string, ChannelConfig> }, ctx: z.RefinementCtx): void {
+  const agents = new Set(['main', ...Object.keys(config.agents)]);
+  for (const [name, channel] of Object.entries(config.channels)) {
+    if (!agents.has(channel.agent)) {
+      ctx.addIssue({ code: 'custom', path: ['channels', name, 'agent'], message: `unknown agent "${channel.agent}" (configured: ${[...agents].join(', ')})` });
+    }
+  }
+}

@@ -5,7 +5,7 @@ import { standardWebhooksKey } from '../api/webhooks/signatures.js';
 import { parsePath, templateProblem } from '../api/webhooks/template.js';
 import { DURATION_PATTERN } from './duration.js';
 import { CronJobSchema, checkCronJobs } from './cron-schema.js';
-import { ChannelsSchema } from './channel-schema.js';
+import { ChannelsSchema, checkChannelAgents } from './channel-schema.js';
 
 /** Marks a field whose value must never appear in logs, status, errors or `config` output. */
 const secret = <T extends z.ZodType>(schema: T) => schema.meta({ secret: true });
@@ -346,7 +346,7 @@ export const ConfigSchema = z.strictObject({
   webhooks: WebhooksSchema,
   cron: z.record(Identifier, CronJobSchema).default({}).describe('Scheduled jobs by name, each the Temporal Schedule `cron:<name>` (docs/cron.md).'),
   channels: ChannelsSchema,
-}).superRefine(checkWebhookSecrets).superRefine(checkCronJobs);
+}).superRefine(checkWebhookSecrets).superRefine(checkCronJobs).superRefine(checkChannelAgents);
 
 export type Config = z.infer<typeof ConfigSchema>;
 

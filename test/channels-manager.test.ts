@@ -94,6 +94,8 @@ describe('config', () => {
     assert.equal(ConfigSchema.safeParse({ channels: { a: { command: 'x', restart: { initialDelay: '5s', maxDelay: '1s' } } } }).success, false);
     assert.equal(ConfigSchema.safeParse({ channels: { a: { command: 'x', nope: 1 } } }).success, false, 'strict');
     assert.equal(ConfigSchema.safeParse({ channels: { 'a.b': { command: 'x' } } }).success, false, 'names without dots');
+    assert.match(JSON.stringify(ConfigSchema.safeParse({ channels: { a: { command: 'x', agent: 'ghost' } } }).error?.issues), /unknown agent .{1,2}ghost/);
+    assert.equal(ConfigSchema.safeParse({ agents: { ghost: {} }, channels: { a: { command: 'x', agent: 'ghost' } } }).success, true);
   });
 
   test('${VAR} in a channel is interpolated when the file loads, and secret-looking env values are redacted', async () => {

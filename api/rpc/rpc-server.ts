@@ -114,7 +114,7 @@ export function attachRpcServer(app: FastifyInstance, options: RpcServerOptions)
         decision.principal,
       );
       connections.add(connection);
-      logger.debug({ rpcConnection: connection.id, remote: request.socket.remoteAddress }, 'rpc: connection opened');
+      logger.debug({ rpcConnection: connection.id, remote: request.socket.remoteAddress, scope: decision.principal.scope }, 'rpc: connection opened');
     });
   };
   app.server.on('upgrade', onUpgrade);
