@@ -31,8 +31,8 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
 const SCRIPTS: Record<string, string> = {
   // Lives until SIGTERM (exit 0); prints its environment's channel variables.
   'steady.mjs': `
-    console.log('steady up ' + JSON.stringify({ url: process.env.SWITCHYARD_URL, channel: process.env.SWITCHYARD_CHANNEL, agent: process.env.SWITCHYARD_AGENT, hasToken: (process.env.SWITCHYARD_TOKEN ?? '').startsWith('swc_'), leaked: process.env.SWITCHYARD_SECRET_THING ?? null, extra: process.env.EXTRA ?? null }));
     process.on('SIGTERM', () => process.exit(0));
+    console.log('steady up ' + JSON.stringify({ url: process.env.SWITCHYARD_URL, channel: process.env.SWITCHYARD_CHANNEL, agent: process.env.SWITCHYARD_AGENT, hasToken: (process.env.SWITCHYARD_TOKEN ?? '').startsWith('swc_'), leaked: process.env.SWITCHYARD_SECRET_THING ?? null, extra: process.env.EXTRA ?? null }));
     setInterval(() => {}, 1000);
   `,
   // Exits at once with the code in argv[2].
@@ -172,7 +172,8 @@ describe('stop', () => {
       steady: channel('steady.mjs'),
       stubborn: channel('stubborn.mjs', { stopGrace: '300ms' }),
     });
-    const steady = await waitFor('steady running', () => made.get('steady').pid ?? undefined);
+    // Stopped only once each has said it is up, i.e. its SIGTERM handler is in place.
+    const steady = await waitFor('steady up', () => made.logs('steady').lines.some((l) => l.line.startsWith('steady up ')) && made.get('steady').pid);
     const stubborn = await waitFor('stubborn ready', () => made.logs('stubborn').lines.some((l) => l.line === 'ready') && made.get('stubborn').pid);
     const [a, b] = await Promise.all([made.stopChannel('steady'), made.stopChannel('stubborn')]);
     assert.equal(a.state, 'stopped');
@@ -180,7 +181,7 @@ describe('stop', () => {
     assert.equal(b.state, 'stopped');
     assert.deepEqual(b.lastExit && [b.lastExit.code, b.lastExit.signal], [null, 'SIGKILL']);
     assert.ok(made.logs('stubborn').lines.some((l) => l.line === 'ignoring SIGTERM'));
-    assert.equal(processRunning(steady), false);
+    assert.equal(processRunning(steady as number), false);
     assert.equal(processRunning(stubborn as number), false);
     await sleep(200);
     assert.equal(made.get('steady').state, 'stopped', 'a stop is not followed by a restart');

@@ -47,9 +47,9 @@ before(async () => {
   writeFileSync(
     path.join(dir, 'spy.mjs'),
     `import { writeFileSync } from 'node:fs';
+     process.on('SIGTERM', () => process.exit(0));
      writeFileSync(process.env.SWITCHYARD_CHANNEL_STATE + '/token', process.env.SWITCHYARD_TOKEN);
      console.log('spy ready on ' + process.env.SWITCHYARD_CHANNEL);
-     process.on('SIGTERM', () => process.exit(0));
      setInterval(() => {}, 1000);`,
   );
   writeFileSync(path.join(dir, 'fail.mjs'), `console.error('cannot work'); process.exit(1);`);
