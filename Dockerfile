@@ -20,8 +20,10 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY activities ./activities
+COPY adapters ./adapters
 COPY api ./api
 COPY bin ./bin
+COPY channels ./channels
 COPY claude-hooks ./claude-hooks
 COPY cli ./cli
 COPY client ./client

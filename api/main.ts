@@ -1,5 +1,6 @@
 // The API process: `switchyard start` runs it as a child; it can also run on its own.
 import { Client, Connection } from '@temporalio/client';
+import { watchChannelConfig } from '../channels/config-watch.js';
 import { loadConfigFromArgv } from '../cli/commands/config.js';
 import { ConfigError } from '../config/errors.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
@@ -10,7 +11,8 @@ import { assertSafeBind } from './auth.js';
 import { buildApiServer } from './server.js';
 
 async function main(): Promise<void> {
-  const { config } = loadConfigFromArgv('switchyard-api');
+  const loaded = loadConfigFromArgv('switchyard-api');
+  const { config } = loaded;
   const internalToken = config.gateway.internalToken ?? process.env.SWITCHYARD_INTERNAL_TOKEN;
   const logger = createLogger({ name: 'api', level: config.log.level, secrets: [...secretValues(config), ...(internalToken ? [internalToken] : [])] });
   assertSafeBind(config.gateway.bind, config.gateway.auth.token);
@@ -18,14 +20,16 @@ async function main(): Promise<void> {
   // Lazy: the API starts and answers /healthz and /readyz (503) while Temporal is away.
   const connection = Connection.lazy(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const { app } = await buildApiServer({ config, client, logger, internalToken });
+  const { app, channels } = await buildApiServer({ config, client, logger, internalToken, cleanStaleChannels: process.env.SWITCHYARD_SUPERVISED === '1' });
   await app.listen({ host: config.gateway.bind, port: config.gateway.port });
+  const channelConfig = watchChannelConfig(channels, logger, loaded);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    channelConfig.close();
     await app.close();
     await connection.close();
     process.exit(0);

@@ -3,6 +3,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { agentPolicy } from '../config/agent-policy.js';
+import { ChannelManager } from '../channels/manager.js';
+import { gatewayHost, switchyardHome } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { registerErrorHandling } from './errors.js';
 import { EventHub } from './event-hub.js';
@@ -26,6 +28,10 @@ export interface ApiServerOptions {
   hub?: EventHub;
   /** JSON-RPC methods beyond the core table (tests only). */
   extraRpcMethods?: readonly AnyRpcMethod[];
+  /** $SWITCHYARD_HOME, for the channel adapters' logs and state (default from the environment). */
+  home?: string;
+  /** Stop channel adapters a previous API process of this home left behind (under `switchyard start`). */
+  cleanStaleChannels?: boolean;
 }
 
 export interface ApiServer {
@@ -33,6 +39,7 @@ export interface ApiServer {
   hub: EventHub;
   sessions: SessionService;
   rpc: RpcServer;
+  channels: ChannelManager;
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -50,7 +57,21 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   registerErrorHandling(app);
 
-  const readiness = () => checkReadiness(client, config.temporal.namespace, () => ({ ok: true, detail: 'no required channels' }));
+  const channels = new ChannelManager({
+    channels: config.channels,
+    home: options.home ?? switchyardHome(),
+    baseDir: process.cwd(),
+    logger: options.logger,
+    ...(options.cleanStaleChannels ? { cleanStale: true } : {}),
+  });
+  // Adapters start once the API answers (they connect to it) and stop before it closes.
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.gateway.port;
+    await channels.start(`ws://${gatewayHost(config)}:${port}/rpc`);
+  });
+  app.addHook('preClose', () => channels.stopAll());
+  const readiness = () => checkReadiness(client, config.temporal.namespace, () => channels.readiness());
   await app.register(healthRoutes, { readiness });
   await app.register(internalEventRoutes, { hub, internalToken: options.internalToken });
   await app.register(internalHookRoutes, { hub, config, internalToken: options.internalToken });
@@ -59,9 +80,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   await app.register(hookAgentRoutes, { config, sessions, throttle });
   await app.register(hookSourceRoutes, { config, sessions, throttle });
   const rpc = attachRpcServer(app, {
-    services: { config, client, sessions, hub, readiness },
+    services: { config, client, sessions, hub, readiness, channels },
     logger: options.logger,
     ...(options.extraRpcMethods ? { extraMethods: options.extraRpcMethods } : {}),
   });
-  return { app, hub, sessions, rpc };
+  return { app, hub, sessions, rpc, channels };
 }

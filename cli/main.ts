@@ -16,5 +16,7 @@ program.addCommand((await import('./commands/mcp.js')).mcpCommand());
 program.addCommand((await import('./commands/service.js')).serviceCommand());
 program.addCommand((await import('./commands/status.js')).statusCommand());
 program.addCommand((await import('./commands/doctor.js')).doctorCommand());
+program.addCommand((await import('./commands/channels.js')).channelsCommand());
+program.addCommand((await import('./commands/chat.js')).chatCommand());
 
 await program.parseAsync(process.argv);

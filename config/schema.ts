@@ -6,6 +6,7 @@ import { parsePath, templateProblem } from '../api/webhooks/template.js';
 import { DURATION_PATTERN } from './duration.js';
 import { CronJobSchema, checkCronJobs } from './cron-schema.js';
 import { parseToolRule } from '../claude-hooks/tool-policy.js';
+import { ChannelsSchema, checkChannelAgents } from './channel-schema.js';
 
 /** Marks a field whose value must never appear in logs, status, errors or `config` output. */
 const secret = <T extends z.ZodType>(schema: T) => schema.meta({ secret: true });
@@ -394,8 +395,8 @@ export const ConfigSchema = z.strictObject({
   agents: z.record(Identifier, AgentOverrideSchema).default({ main: {} }).describe('Agents by id; each is merged over agentDefaults. `main` always exists.'),
   webhooks: WebhooksSchema,
   cron: z.record(Identifier, CronJobSchema).default({}).describe('Scheduled jobs by name, each the Temporal Schedule `cron:<name>` (docs/cron.md).'),
-  channels: z.record(Identifier, z.record(z.string(), z.unknown())).default({}).describe('Channel adapters by name.'),
-}).superRefine(checkWebhookSecrets).superRefine(checkCronJobs);
+  channels: ChannelsSchema,
+}).superRefine(checkWebhookSecrets).superRefine(checkCronJobs).superRefine(checkChannelAgents);
 
 export type Config = z.infer<typeof ConfigSchema>;
 

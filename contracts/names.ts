@@ -16,6 +16,11 @@ export function sessionKeyOf(agentId: string, scope: string = DEFAULT_SCOPE): st
   return `agent:${agentId}:${scope}`;
 }
 
+/** The session of one peer (a user, a chat, a thread) on a channel: `agent:<agentId>:<channel>:<peer>`. */
+export function channelSessionKey(agentId: string, channel: string, peer: string): string {
+  return sessionKeyOf(agentId, `${channel}:${peer}`);
+}
+
 export function parseSessionKey(sessionKey: string): { agentId: string; scope: string } | undefined {
   const match = SESSION_KEY.exec(sessionKey);
   return match ? { agentId: match[1]!, scope: match[2]! } : undefined;

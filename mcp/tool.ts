@@ -27,13 +27,3 @@ export function methodTool(method: CoreMethodName, text: ToolText): GatewayTool 
   if (!entry) throw new Error(`no RPC method ${method} in the method table`);
   return { ...text, method, input: entry.params };
 }
-
-/**
- * A tool for a method the table may not hold yet (another module adds it): the table's
- * params schema once it is there, else `fallback`. Calls go by name either way, so a
- * gateway without the method answers "Method not found", which the tool reports as its error.
- */
-export function namedMethodTool(method: string, fallback: z.ZodType, text: ToolText): GatewayTool {
-  const entry = coreMethods.find((candidate) => candidate.name === method);
-  return { ...text, method, input: entry?.params ?? fallback };
-}

@@ -5,9 +5,9 @@
 // channel adapters reuse it with their own restart policy.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import path from 'node:path';
+import { closeSync, constants as fsConstants, fstatSync, openSync } from 'node:fs';
 import { groupRunning } from './processes.js';
+import { RotatingLog, type RotationOptions } from './rotating-log.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -31,6 +31,10 @@ export type RestartOptions = {
   noRestartExitCodes?: number[];
   /** Crash-loop breaker: more than `maxRestarts` restarts within `windowMs` → `crashed`. Off unless set. */
   crashLoop?: { maxRestarts: number; windowMs: number };
+  /** Random spread of each delay, as a fraction (0.2: between 80% and 120%); default 0. */
+  jitter?: number;
+  /** Source of randomness for the jitter (tests); default Math.random. */
+  random?: () => number;
 };
 
 export type SupervisedChildOptions = {
@@ -43,6 +47,14 @@ export type SupervisedChildOptions = {
   cwd?: string;
   /** stdout and stderr are appended here (the directory is created). */
   logFile?: string;
+  /** Size-based rotation of `logFile` (default: none). */
+  logRotation?: RotationOptions;
+  /**
+   * A file or FIFO opened (at each spawn) as the child's stdin; default none (/dev/null). A
+   * FIFO is opened read-write so that neither side blocks and the child never sees end of
+   * file when a writer goes away: writers may come and go.
+   */
+  stdinFile?: string;
   /** Recent output lines kept in memory (default 200). */
   ringSize?: number;
   restart?: RestartOptions;
@@ -102,7 +114,7 @@ export class SupervisedChild extends EventEmitter {
   private restartTimes: number[] = [];
   private backoffTimer: NodeJS.Timeout | undefined;
   private nextRestartAt: number | undefined;
-  private log: WriteStream | undefined;
+  private log: RotatingLog | undefined;
   private readonly ring: OutputLine[] = [];
   private stopping: Promise<void> | undefined;
   /** Number of restarts since start(). */
@@ -121,6 +133,8 @@ export class SupervisedChild extends EventEmitter {
       resetAfterMs: r.resetAfterMs ?? 60_000,
       noRestartExitCodes: r.noRestartExitCodes ?? [EXIT_CONFIG_ERROR],
       crashLoop: r.crashLoop,
+      jitter: r.jitter ?? 0,
+      random: r.random ?? Math.random,
     };
   }
 
@@ -224,16 +238,21 @@ export class SupervisedChild extends EventEmitter {
   private spawnChild(): void {
     this.setState('starting');
     let child: ChildProcess;
+    let stdin: number | 'ignore' = 'ignore';
     try {
+      if (this.opts.stdinFile !== undefined) stdin = openStdin(this.opts.stdinFile);
       child = spawn(this.opts.command, this.opts.args ?? [], {
         env: this.opts.env ?? process.env,
         cwd: this.opts.cwd,
         detached: true, // own process group (and session), so the whole tree can be signalled
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [stdin, 'pipe', 'pipe'],
       });
     } catch (err) {
       this.crash(`cannot spawn ${this.opts.command}: ${(err as Error).message}`);
       return;
+    } finally {
+      // The child has its own copy; ours would keep a FIFO open for nothing.
+      if (typeof stdin === 'number') closeSync(stdin);
     }
     this.child = child;
     this.pgid = child.pid;
@@ -311,7 +330,8 @@ export class SupervisedChild extends EventEmitter {
         return;
       }
     }
-    const delayMs = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.consecutive);
+    const baseMs = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** this.consecutive);
+    const delayMs = Math.max(0, Math.round(baseMs * (1 + r.jitter * (2 * r.random() - 1))));
     this.consecutive += 1;
     this.reason = `${what}; restarting in ${delayMs} ms`;
     this.nextRestartAt = now + delayMs;
@@ -406,9 +426,7 @@ export class SupervisedChild extends EventEmitter {
 
   private openLog(): void {
     if (this.log || !this.opts.logFile) return;
-    mkdirSync(path.dirname(this.opts.logFile), { recursive: true });
-    this.log = createWriteStream(this.opts.logFile, { flags: 'a' });
-    this.log.on('error', () => undefined);
+    this.log = new RotatingLog(this.opts.logFile, this.opts.logRotation);
   }
 
   private closeLog(): void {
@@ -416,4 +434,17 @@ export class SupervisedChild extends EventEmitter {
     this.log = undefined;
     log?.end();
   }
+}
+
+/** Opens a child's stdin: a FIFO read-write (opening it read-only would wait for a writer), anything else read-only. */
+function openStdin(file: string): number {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFIFO()) return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  closeSync(fd);
+  return openSync(file, fsConstants.O_RDWR);
 }

@@ -59,8 +59,8 @@ export class ChildrenRecorder {
   private readonly supervisorPid: number;
   private readonly log: (line: string) => void;
 
-  constructor(home: string, opts: { supervisorPid?: number; log?: (line: string) => void } = {}) {
-    this.file = childrenFilePath(home);
+  constructor(home: string, opts: { supervisorPid?: number; log?: (line: string) => void; file?: string } = {}) {
+    this.file = opts.file ?? childrenFilePath(home);
     this.supervisorPid = opts.supervisorPid ?? process.pid;
     this.log = opts.log ?? (() => undefined);
   }
@@ -116,10 +116,10 @@ export class ChildrenRecorder {
 }
 
 /** The records of `$home/run/children.json`; [] when there is none or it cannot be read. */
-export function readChildrenFile(home: string): ChildRecord[] {
+export function readChildrenFile(home: string, file: string = childrenFilePath(home)): ChildRecord[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(childrenFilePath(home), 'utf8'));
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return [];
   }
@@ -165,12 +165,13 @@ const ORDER = ['api', 'worker', 'temporal'];
  */
 export async function stopStaleChildren(
   home: string,
-  opts: { log?: (line: string) => void; graceMs?: number } = {},
+  opts: { log?: (line: string) => void; graceMs?: number; file?: string } = {},
 ): Promise<StaleOutcome[]> {
+  const file = opts.file ?? childrenFilePath(home);
   const log = opts.log ?? (() => undefined);
   const graceMs = opts.graceMs ?? 10_000;
   const rank = (name: string) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
-  const records = readChildrenFile(home).sort((a, b) => rank(a.name) - rank(b.name));
+  const records = readChildrenFile(home, file).sort((a, b) => rank(a.name) - rank(b.name));
   const outcomes: StaleOutcome[] = [];
   for (const record of records) {
     const match = matchesLiveProcess(record);
@@ -184,7 +185,7 @@ export async function stopStaleChildren(
   // Kept while something survived SIGKILL, so that the next start tries again.
   if (!outcomes.some((o) => o.outcome === 'survived')) {
     try {
-      rmSync(childrenFilePath(home), { force: true });
+      rmSync(file, { force: true });
     } catch {
       // the next spawn rewrites it anyway
     }

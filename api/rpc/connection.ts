@@ -14,6 +14,7 @@ import type { RpcPeer, RpcServices } from './context.js';
 import { dispatchFrame } from './dispatcher.js';
 import type { MethodTable } from './method.js';
 import { TokenBucket } from './rate-limit.js';
+import { OPERATOR, type RpcPrincipal } from './scopes.js';
 import type { SessionSubscription } from './subscription.js';
 
 export const CLOSE_CODES = {
@@ -68,6 +69,7 @@ export class RpcConnection implements RpcPeer {
     private readonly limits: ConnectionLimits,
     logger: Logger,
     private readonly hooks: { closed(connection: RpcConnection): void; slow(connection: RpcConnection): void },
+    readonly principal: RpcPrincipal = OPERATOR,
   ) {
     this.log = logger.child({ rpcConnection: id });
     this.bucket = new TokenBucket(limits.rateLimit.requestsPerSecond, limits.rateLimit.burst);

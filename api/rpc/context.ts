@@ -6,6 +6,8 @@ import type { Config } from '../../config/schema.js';
 import type { EventHub } from '../event-hub.js';
 import type { Readiness } from '../readiness.js';
 import type { SessionService } from '../session-service.js';
+import type { ChannelManager } from '../../channels/manager.js';
+import type { RpcPrincipal } from './scopes.js';
 import type { SessionSubscription } from './subscription.js';
 
 export interface RpcStats {
@@ -23,11 +25,15 @@ export interface RpcServices {
   startedAt: number;
   version: string;
   stats: () => RpcStats;
+  /** The channel adapters this API process supervises (absent: none, channels.* answer not found). */
+  channels?: ChannelManager;
 }
 
 /** The calling connection, as handlers see it. */
 export interface RpcPeer {
   readonly id: string;
+  /** Who opened the connection: the operator, or a channel adapter (api/rpc/scopes.ts). */
+  readonly principal: RpcPrincipal;
   readonly subscriptions: ReadonlyMap<string, SessionSubscription>;
   addSubscription(subscription: SessionSubscription): void;
   removeSubscription(id: string): boolean;

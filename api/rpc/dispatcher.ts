@@ -6,6 +6,7 @@ import type { RpcCallContext, RpcPeer, RpcServices } from './context.js';
 import { invalidParams, toRpcError, zodIssues } from './errors.js';
 import type { MethodTable } from './method.js';
 import { RpcError, checkRequest, errorResponse, resultResponse, specError, type RpcResponse } from './protocol.js';
+import { forbidden, mayCall } from './scopes.js';
 
 export interface DispatchEnv {
   table: MethodTable;
@@ -62,6 +63,7 @@ async function dispatchOne(element: unknown, env: DispatchEnv, after: (() => voi
 
   const method = env.table.get(request.method);
   if (!method) return answer(errorResponse(id, specError('methodNotFound', { method: request.method })));
+  if (!mayCall(env.peer.principal, method)) return answer(errorResponse(id, forbidden(method.name, env.peer.principal).toObject()));
 
   const params = method.params.safeParse(request.params ?? {});
   if (!params.success) return answer(errorResponse(id, invalidParams(zodIssues(params.error)).toObject()));

@@ -9,6 +9,7 @@ import type { AnyRpcMethod } from './method.js';
 import { coreMethods } from './methods/index.js';
 import { APP_ERRORS, SPEC_ERRORS } from './protocol.js';
 import { ConnectionClosingNotification, SessionEventNotification, SessionGapNotification } from './schemas.js';
+import { methodScopes } from './scopes.js';
 
 export const RPC_DOCS_FILE = fileURLToPath(new URL('../../docs/rpc.md', import.meta.url));
 export const RPC_SCHEMA_FILE = fileURLToPath(new URL('../../docs/rpc.schema.json', import.meta.url));
@@ -71,6 +72,7 @@ export function renderRpcSchema(methods: readonly AnyRpcMethod[] = coreMethods):
           description: method.description,
           params: toSchema(method.params, 'input'),
           result: toSchema(method.result, 'output'),
+          scopes: [...methodScopes(method)],
           ...(method.errors ? { errors: [...method.errors] } : {}),
         },
       ]),
@@ -146,7 +148,9 @@ export function renderRpcDocs(methods: readonly AnyRpcMethod[] = coreMethods): s
     ...Object.values(SPEC_ERRORS).map((error) => `| ${error.code} | ${error.message} | ${SPEC_DESCRIPTIONS[error.code]} |`),
     ...Object.values(APP_ERRORS).map((error) => `| ${error.code} | ${error.message} | ${cell(error.description)} |`),
   ];
-  const index = methods.map((method) => `| [\`${method.name}\`](#${method.name.replace(/\./g, '')}) | ${cell(method.description.split(/(?<=\.)\s/)[0]!)} |`);
+  const index = methods.map(
+    (method) => `| [\`${method.name}\`](#${method.name.replace(/\./g, '')}) | ${methodScopes(method).join(', ')} | ${cell(method.description.split(/(?<=\.)\s/)[0]!)} |`,
+  );
   const sections = methods.map((method) => {
     const params = toSchema(method.params, 'input');
     const result = toSchema(method.result, 'output');
@@ -155,7 +159,8 @@ export function renderRpcDocs(methods: readonly AnyRpcMethod[] = coreMethods): s
       method.example === undefined
         ? ''
         : `\n\nExample:\n\n\`\`\`json\n${JSON.stringify({ jsonrpc: '2.0', method: method.name, params: method.example, id: 1 })}\n\`\`\``;
-    return `### \`${method.name}\`\n\n${method.description}\n\nParams:\n\n${fieldTable(params, 'params')}\n\nResult:\n\n${fieldTable(result, 'result')}${errors}${example}`;
+    const scopes = methodScopes(method).includes('adapter') ? 'the gateway token and channel adapter tokens' : 'the gateway token only';
+    return `### \`${method.name}\`\n\n${method.description}\n\nCallable with: ${scopes}.\n\nParams:\n\n${fieldTable(params, 'params')}\n\nResult:\n\n${fieldTable(result, 'result')}${errors}${example}`;
   });
   const notifications = NOTIFICATIONS.map(
     (notification) => `### \`${notification.method}\`\n\n${notification.description}\n\n${fieldTable(toSchema(notification.schema, 'output'), 'result')}`,
@@ -189,6 +194,11 @@ Auth is decided at the HTTP upgrade, before any frame; a refusal is a plain HTTP
   and needs no auth; but a browser page from a non-loopback \`Origin\` is refused (\`403\`) so
   that no web page can drive a local gateway.
 - Any subprotocols offered must include \`switchyard.v1\` (\`400\` otherwise).
+- Channel adapters (docs/channels.md) connect with a token of their own, made by the gateway
+  for each adapter and given to it as \`SWITCHYARD_TOKEN\`. It opens a connection of scope
+  \`adapter\`: only the methods marked \`adapter\` below, only on the adapter's own channel's
+  sessions (\`agent:<agent>:<channel>:<peer>\`); anything else is answered with \`-32020\`.
+  The gateway token (scope \`operator\`) may call every method.
 - \`GET /rpc\` without an upgrade answers \`426\`.
 
 ## Framing
@@ -278,8 +288,8 @@ notification), \`1009\` a frame over \`maxFrameBytes\`, \`1013\` the client fell
 
 ## Methods
 
-| method | summary |
-| --- | --- |
+| method | scopes | summary |
+| --- | --- | --- |
 ${index.join('\n')}
 
 ${sections.join('\n\n')}

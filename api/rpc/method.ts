@@ -5,6 +5,7 @@
 // to `coreMethods` (api/rpc/methods/index.ts); tests may register extra ones on a server.
 import { z } from 'zod';
 import type { RpcCallContext } from './context.js';
+import type { RpcScope } from './scopes.js';
 
 export interface RpcMethod<Name extends string = string, Params extends z.ZodType = z.ZodType, Result extends z.ZodType = z.ZodType> {
   name: Name;
@@ -18,6 +19,8 @@ export interface RpcMethod<Name extends string = string, Params extends z.ZodTyp
   errors?: readonly number[];
   /** A JSON example of params for the docs (and `switchyard call --help`). */
   example?: unknown;
+  /** Who may call it besides the operator (api/rpc/scopes.ts): `['operator', 'adapter']` opens it to channel adapters' tokens. Default operator only. */
+  scopes?: readonly RpcScope[];
   handler: (params: z.output<Params>, context: RpcCallContext) => Promise<z.input<Result>> | z.input<Result>;
 }
 

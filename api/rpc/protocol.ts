@@ -100,6 +100,17 @@ export const APP_ERRORS = {
     message: 'Not a Switchyard cron job',
     description: 'A schedule or workflow `cron:<name>` exists but Switchyard did not create it; manage it with the temporal CLI. `data: { name }`.',
   },
+  forbidden: {
+    code: -32020,
+    message: 'Forbidden',
+    description:
+      'The connection\'s token may not do this: a channel adapter\'s token may call only the methods marked "adapter" below, and only on its own channel\'s sessions. `data: { method, scope, channel?, reason? }`.',
+  },
+  channelNotFound: {
+    code: -32021,
+    message: 'Channel not found',
+    description: 'No channel adapter of that name in the config (`channels.<name>`). `data: { name, channels }`.',
+  },
   rateLimited: {
     code: -32029,
     message: 'Rate limited',

@@ -87,7 +87,12 @@ export function attachRpcServer(app: FastifyInstance, options: RpcServerOptions)
       return;
     }
     if (shuttingDown) return refuse(socket, 503, 'shutting_down', 'the gateway is shutting down');
-    const decision = authorizeUpgrade(request, { token: config.gateway.auth.token, bind: config.gateway.bind });
+    const channels = options.services.channels;
+    const decision = authorizeUpgrade(request, {
+      token: config.gateway.auth.token,
+      bind: config.gateway.bind,
+      ...(channels ? { scopedToken: (given: string) => channels.principalOf(given) } : {}),
+    });
     if (!decision.ok) {
       counters.refused += 1;
       logger.info({ status: decision.status, code: decision.code, remote: request.socket.remoteAddress }, 'rpc: upgrade refused');
@@ -106,9 +111,10 @@ export function attachRpcServer(app: FastifyInstance, options: RpcServerOptions)
           closed: (closed) => connections.delete(closed),
           slow: () => void (counters.closedSlow += 1),
         },
+        decision.principal,
       );
       connections.add(connection);
-      logger.debug({ rpcConnection: connection.id, remote: request.socket.remoteAddress }, 'rpc: connection opened');
+      logger.debug({ rpcConnection: connection.id, remote: request.socket.remoteAddress, scope: decision.principal.scope }, 'rpc: connection opened');
     });
   };
   app.server.on('upgrade', onUpgrade);

@@ -16,6 +16,13 @@ export const Identifier = z
 
 export const Seq = z.number().int().min(0);
 
+/** Who on a channel a message is from: any printable text without control characters. */
+export const Peer = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, { message: 'expected printable text without control characters' });
+
 export const EventType = z.enum([...DURABLE_EVENT_TYPES, ...LIVE_EVENT_TYPES]);
 
 export const SessionEventSchema = z.object({

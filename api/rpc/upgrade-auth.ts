@@ -11,12 +11,13 @@
 // Any subprotocol offered must include `switchyard.v1`, so that the handshake can select it.
 import type { IncomingMessage } from 'node:http';
 import { bearerOf, isLoopback, tokensEqual } from '../auth.js';
+import { ADAPTER_TOKEN_PREFIX, OPERATOR, type RpcPrincipal } from './scopes.js';
 
 export const RPC_SUBPROTOCOL = 'switchyard.v1';
 export const BEARER_SUBPROTOCOL_PREFIX = 'switchyard.bearer.';
 
 export type UpgradeDecision =
-  | { ok: true; protocol: string | undefined }
+  | { ok: true; protocol: string | undefined; principal: RpcPrincipal }
   | { ok: false; status: 400 | 401 | 403; code: string; message: string; headers?: Record<string, string> };
 
 export function offeredProtocols(request: IncomingMessage): string[] {
@@ -37,7 +38,15 @@ function isLoopbackOrigin(origin: string): boolean {
   }
 }
 
-export function authorizeUpgrade(request: IncomingMessage, auth: { token: string | undefined; bind: string }): UpgradeDecision {
+export function authorizeUpgrade(
+  request: IncomingMessage,
+  auth: {
+    token: string | undefined;
+    bind: string;
+    /** The principal a channel adapter's token stands for (compared in constant time), else undefined. */
+    scopedToken?: (given: string) => RpcPrincipal | undefined;
+  },
+): UpgradeDecision {
   const offered = offeredProtocols(request);
   const bearerProtocol = offered.find((protocol) => protocol.startsWith(BEARER_SUBPROTOCOL_PREFIX));
   const others = offered.filter((protocol) => !protocol.startsWith(BEARER_SUBPROTOCOL_PREFIX));
@@ -50,9 +59,16 @@ export function authorizeUpgrade(request: IncomingMessage, auth: { token: string
     };
   }
   const protocol = offered.length > 0 ? RPC_SUBPROTOCOL : undefined;
+  const given = bearerOf(request.headers.authorization) ?? bearerProtocol?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+  // An adapter's token opens a scoped connection, with or without a gateway token.
+  const scoped = given === undefined ? undefined : auth.scopedToken?.(given);
+  if (scoped) return { ok: true, protocol, principal: scoped };
+  if (given?.startsWith(ADAPTER_TOKEN_PREFIX)) {
+    // An adapter of an API process that is gone: it must not fall back to the operator scope.
+    return { ok: false, status: 401, code: 'unauthorized', message: 'unknown or expired channel adapter token', headers: { 'www-authenticate': 'Bearer' } };
+  }
 
   if (auth.token) {
-    const given = bearerOf(request.headers.authorization) ?? bearerProtocol?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
     if (!given) {
       return {
         ok: false,
@@ -65,7 +81,7 @@ export function authorizeUpgrade(request: IncomingMessage, auth: { token: string
     if (!tokensEqual(given, auth.token)) {
       return { ok: false, status: 401, code: 'unauthorized', message: 'invalid bearer token', headers: { 'www-authenticate': 'Bearer' } };
     }
-    return { ok: true, protocol };
+    return { ok: true, protocol, principal: OPERATOR };
   }
   if (!isLoopback(auth.bind)) {
     return { ok: false, status: 401, code: 'unauthorized', message: 'no token is configured and the gateway is not bound to loopback' };
@@ -79,5 +95,5 @@ export function authorizeUpgrade(request: IncomingMessage, auth: { token: string
       message: 'without a token, only loopback origins may open /rpc from a browser; set gateway.auth.token to allow others',
     };
   }
-  return { ok: true, protocol };
+  return { ok: true, protocol, principal: OPERATOR };
 }

@@ -84,6 +84,7 @@ export async function startTestGateway(options: {
     client,
     logger,
     internalToken: INTERNAL_TOKEN,
+    home: workDir,
     ...(options.extraRpcMethods ? { extraRpcMethods: options.extraRpcMethods } : {}),
   });
   await api.app.listen({ host: '127.0.0.1', port: 0 });

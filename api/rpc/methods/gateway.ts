@@ -14,6 +14,7 @@ export const gatewayMethods = [
     params: NoParams,
     result: z.object({ ok: z.literal(true), ts: z.number().describe('Server time, milliseconds since the epoch.') }),
     example: {},
+    scopes: ['operator', 'adapter'],
     handler: () => ({ ok: true as const, ts: Date.now() }),
   }),
   defineMethod({

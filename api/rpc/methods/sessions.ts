@@ -2,16 +2,17 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { parseSessionKey } from '../../../contracts/names.js';
+import { channelSessionKey, parseSessionKey } from '../../../contracts/names.js';
 import { agentIds, resolveAgent } from '../../../config/schema.js';
 import { ApiError } from '../../errors.js';
 import { resolveTarget } from '../../routes/hooks-agent.js';
 import { acceptedIds } from '../../session-service.js';
 import type { RpcServices } from '../context.js';
-import { temporalUnavailableError, TEMPORAL_RETRY_AFTER_MS } from '../errors.js';
+import { invalidParams, temporalUnavailableError, TEMPORAL_RETRY_AFTER_MS } from '../errors.js';
 import { defineMethod } from '../method.js';
 import { APP_ERRORS, RpcError } from '../protocol.js';
-import { Accepted, Identifier, Seq, SessionEventSchema, SessionKey, SessionStateSchema, SessionStatus } from '../schemas.js';
+import { Accepted, Identifier, Peer, Seq, SessionEventSchema, SessionKey, SessionStateSchema, SessionStatus } from '../schemas.js';
+import { assertSessionAccess, forbidden } from '../scopes.js';
 import { ALL_SESSIONS, SessionSubscription } from '../subscription.js';
 
 /** How long a query may take before the session counts as not answering (no worker). */
@@ -74,7 +75,10 @@ export const sessionMethods = [
       agent: Identifier.optional().describe('An agent id from the config; default main.'),
       sessionKey: SessionKey.optional(),
       idempotencyKey: z.string().min(1).max(512).optional().describe('Deduplicates retries: a recent key is acknowledged, not run again.'),
-      channel: Identifier.optional().describe('Recorded on a new session as its SwitchyardChannel search attribute.'),
+      channel: Identifier.optional().describe(
+        'Recorded on a new session as its SwitchyardChannel search attribute. With `peer` and no `sessionKey`, picks the session agent:<agent>:<channel>:<peer>. A channel adapter\'s token implies its own channel.',
+      ),
+      peer: Peer.optional().describe('Who on the channel the message is from (a user, a chat, a thread): with `channel`, picks the session agent:<agent>:<channel>:<peer>.'),
     }),
     result: z.object({
       accepted: z.literal(true),
@@ -83,12 +87,20 @@ export const sessionMethods = [
       workflowId: z.string(),
       messageId: z.string().describe('The turn that answers it has this id, or (when collected) lists it in data.messageIds.'),
     }),
-    errors: [APP_ERRORS.unknownAgent.code, APP_ERRORS.temporalUnavailable.code],
+    errors: [APP_ERRORS.unknownAgent.code, APP_ERRORS.temporalUnavailable.code, APP_ERRORS.forbidden.code],
     example: { message: 'Summarise the open pull requests', sessionKey: 'agent:main:main', idempotencyKey: 'req-42' },
+    scopes: ['operator', 'adapter'],
     handler: async (params, { services, peer, requestId }) => {
+      const { principal } = peer;
+      if (principal.scope === 'adapter' && params.channel !== undefined && params.channel !== principal.channel) {
+        throw forbidden('sessions.send', principal, `an adapter sends on its own channel (${principal.channel}) only`);
+      }
+      const channel = principal.scope === 'adapter' ? principal.channel : params.channel;
+      if (params.peer !== undefined && channel === undefined) throw invalidParams([{ path: ['peer'], message: 'needs channel' }]);
+      const sessionKey = params.sessionKey ?? (channel !== undefined && params.peer !== undefined ? channelSessionKey(params.agent ?? 'main', channel, params.peer) : undefined);
       let target: { agentId: string; sessionKey: string };
       try {
-        target = resolveTarget(services.config, params.agent, params.sessionKey);
+        target = resolveTarget(services.config, params.agent, sessionKey);
       } catch (error) {
         if (error instanceof ApiError && error.code === 'unknown_agent') {
           const agent = params.sessionKey !== undefined ? parseSessionKey(params.sessionKey)?.agentId : params.agent;
@@ -100,6 +112,7 @@ export const sessionMethods = [
         }
         throw error;
       }
+      assertSessionAccess(principal, 'sessions.send', target.sessionKey);
       const agent = resolveAgent(services.config, target.agentId)!;
       const receipt = await services.sessions.send({
         sessionKey: target.sessionKey,
@@ -109,7 +122,7 @@ export const sessionMethods = [
         busy: agent.busy,
         requestId: `rpc:${peer.id}:${String(requestId ?? 'notification').slice(0, 100)}`,
         ...(params.idempotencyKey ? { idempotencyKey: params.idempotencyKey } : {}),
-        ...(params.channel ? { channel: params.channel } : {}),
+        ...(channel ? { channel } : {}),
       });
       return acceptedIds(receipt);
     },
@@ -160,7 +173,11 @@ export const sessionMethods = [
     result: SessionStateSchema,
     errors: QUERY_ERRORS,
     example: { sessionKey: 'agent:main:main' },
-    handler: ({ sessionKey }, { services }) => onSession(services, sessionKey, () => services.sessions.state(sessionKey), true),
+    scopes: ['operator', 'adapter'],
+    handler: ({ sessionKey }, { services, peer }) => {
+      assertSessionAccess(peer.principal, 'sessions.get', sessionKey);
+      return onSession(services, sessionKey, () => services.sessions.state(sessionKey), true);
+    },
   }),
   defineMethod({
     name: 'sessions.history',
@@ -179,7 +196,9 @@ export const sessionMethods = [
     }),
     errors: QUERY_ERRORS,
     example: { sessionKey: 'agent:main:main', afterSeq: 0, limit: 100 },
-    handler: async ({ sessionKey, afterSeq, limit }, { services }) => {
+    scopes: ['operator', 'adapter'],
+    handler: async ({ sessionKey, afterSeq, limit }, { services, peer }) => {
+      assertSessionAccess(peer.principal, 'sessions.history', sessionKey);
       const page = await onSession(services, sessionKey, () => services.sessions.events(sessionKey, { afterSeq, limit }), true);
       const newest = page.events.at(-1)?.seq ?? afterSeq;
       return { events: page.events, firstSeq: page.firstSeq, lastSeq: page.lastSeq, more: newest < page.lastSeq };
@@ -243,7 +262,9 @@ export const sessionMethods = [
     }),
     errors: [APP_ERRORS.tooManySubscriptions.code, ...QUERY_ERRORS.filter((code) => code !== APP_ERRORS.sessionNotFound.code)],
     example: { sessionKey: 'agent:main:main', afterSeq: 0 },
+    scopes: ['operator', 'adapter'],
     handler: async ({ sessionKey, agent, afterSeq }, { services, peer, afterResponse }) => {
+      assertSessionAccess(peer.principal, 'sessions.subscribe', sessionKey);
       const limit = services.config.gateway.rpc.maxSubscriptions;
       if (peer.subscriptions.size >= limit) throw RpcError.app('tooManySubscriptions', { limit });
       const subscription = new SessionSubscription(
@@ -274,6 +295,7 @@ export const sessionMethods = [
     result: z.object({ unsubscribed: z.literal(true), subscription: z.string() }),
     errors: [APP_ERRORS.subscriptionNotFound.code],
     example: { subscription: '5b0c1a8e-7f0e-4a57-9d7c-1f9e0c2d3b4a' },
+    scopes: ['operator', 'adapter'],
     handler: ({ subscription }, { peer }) => {
       if (!peer.removeSubscription(subscription)) throw RpcError.app('subscriptionNotFound', { subscription });
       return { unsubscribed: true as const, subscription };
