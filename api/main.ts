@@ -5,6 +5,7 @@ import { ConfigError } from '../config/errors.js';
 import { temporalAddress } from '../config/paths.js';
 import { secretValues } from '../config/redact.js';
 import { createLogger } from '../observability/logger.js';
+import { installTracing } from '../observability/tracing.js';
 import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
 import { assertSafeBind } from './auth.js';
 import { buildApiServer } from './server.js';
@@ -17,7 +18,12 @@ async function main(): Promise<void> {
 
   // Lazy: the API starts and answers /healthz and /readyz (503) while Temporal is away.
   const connection = Connection.lazy({ address: temporalAddress(config) });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const tracing = await installTracing(config, 'api');
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
+  });
   const { app } = await buildApiServer({ config, client, logger, internalToken });
   await app.listen({ host: config.gateway.bind, port: config.gateway.port });
 
@@ -27,6 +33,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     await app.close();
+    await tracing?.shutdown();
     await connection.close();
     process.exit(0);
   };

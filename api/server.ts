@@ -10,6 +10,12 @@ import { healthRoutes } from './routes/health.js';
 import { hookAgentRoutes } from './routes/hooks-agent.js';
 import { hookSourceRoutes } from './routes/hooks-source.js';
 import { internalEventRoutes } from './routes/internal-events.js';
+import { internalWorkerStatsRoutes } from './routes/internal-worker-stats.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { observeHttp } from './http-metrics.js';
+import { ConcurrencyView } from '../observability/concurrency-view.js';
+import { GatewayMetrics } from '../observability/metrics.js';
+import { TurnMetrics } from '../observability/turn-metrics.js';
 import type { AnyRpcMethod } from './rpc/method.js';
 import { attachRpcServer, type RpcServer } from './rpc/rpc-server.js';
 import { SessionService } from './session-service.js';
@@ -24,6 +30,8 @@ export interface ApiServerOptions {
   hub?: EventHub;
   /** JSON-RPC methods beyond the core table (tests only). */
   extraRpcMethods?: readonly AnyRpcMethod[];
+  /** This process's metrics; a fresh registry by default. */
+  metrics?: GatewayMetrics;
 }
 
 export interface ApiServer {
@@ -31,31 +39,42 @@ export interface ApiServer {
   hub: EventHub;
   sessions: SessionService;
   rpc: RpcServer;
+  metrics: GatewayMetrics;
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { config, client } = options;
   const hub = options.hub ?? new EventHub();
-  const sessions = new SessionService(client, hub, { maxTurnsPerRun: config.worker.maxTurnsPerRun });
+  const metrics = options.metrics ?? new GatewayMetrics();
+  const sessions = new SessionService(client, hub, { maxTurnsPerRun: config.worker.maxTurnsPerRun, logger: options.logger });
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: config.gateway.bodyLimit,
     requestIdHeader: 'x-request-id',
+    // The same key as the worker's log lines of the turn the request starts.
+    requestIdLogLabel: 'requestId',
     genReqId: () => crypto.randomUUID(),
   });
   registerErrorHandling(app);
+  observeHttp(app, metrics);
+  const turnMetrics = new TurnMetrics(metrics);
+  hub.subscribe(undefined, (event) => turnMetrics.observe(event));
+  const concurrency = new ConcurrencyView(metrics, turnMetrics);
 
   const readiness = () => checkReadiness(client, config.temporal.namespace, () => ({ ok: true, detail: 'no required channels' }));
   await app.register(healthRoutes, { readiness });
   await app.register(internalEventRoutes, { hub, internalToken: options.internalToken });
+  await app.register(internalWorkerStatsRoutes, { concurrency, internalToken: options.internalToken });
+  await app.register(metricsRoutes, { config, metrics });
   // One brake on repeated authentication failures, shared by the hook routes.
   const throttle = new AuthFailureThrottle();
   await app.register(hookAgentRoutes, { config, sessions, throttle });
   await app.register(hookSourceRoutes, { config, sessions, throttle });
   const rpc = attachRpcServer(app, {
-    services: { config, client, sessions, hub, readiness },
+    services: { config, client, sessions, hub, readiness, metrics },
     logger: options.logger,
     ...(options.extraRpcMethods ? { extraMethods: options.extraRpcMethods } : {}),
   });
-  return { app, hub, sessions, rpc };
+  metrics.observeRpcServer(() => rpc.stats());
+  return { app, hub, sessions, rpc, metrics };
 }
