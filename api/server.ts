@@ -1,5 +1,5 @@
 // The API process's HTTP and WebSocket server: fastify, one plugin per concern.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -52,7 +52,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     bodyLimit: config.gateway.bodyLimit,
     requestIdHeader: 'x-request-id',
     // The same key as the worker's log lines of the turn the request starts.
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: () => crypto.randomUUID(),
   });
   registerErrorHandling(app);
