@@ -65,12 +65,14 @@ export class WorkerStatsReporter {
   private readonly unsubscribe: () => void;
   private sending: Promise<void> = Promise.resolve();
   private closed = false;
+  private lastErrorLog = 0;
 
   constructor(
     private readonly url: string,
     private readonly token: string | undefined,
     private readonly tracker: AgentSlotTracker,
     private readonly slots: number,
+    private readonly onError: (message: string) => void = () => undefined,
   ) {
     this.unsubscribe = tracker.onChange(() => this.schedule());
     this.ticker = setInterval(() => this.schedule(), REPORT_EVERY_MS);
@@ -94,7 +96,14 @@ export class WorkerStatsReporter {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       // One report at a time, in order; a failed one is simply superseded by the next.
-      this.sending = this.sending.then(() => this.post(false).catch(() => undefined));
+      this.sending = this.sending.then(() =>
+        this.post(false).catch((error: Error) => {
+          // While the API is away every report fails: say so once a minute.
+          if (Date.now() - this.lastErrorLog < 60_000) return;
+          this.lastErrorLog = Date.now();
+          this.onError(`agent slot report not delivered: ${error.message}`);
+        }),
+      );
     }, COALESCE_MS);
     this.timer.unref();
   }
@@ -108,6 +117,7 @@ export class WorkerStatsReporter {
       signal: AbortSignal.timeout(5000),
     });
     await response.body?.cancel();
+    if (!response.ok) throw new Error(`POST ${this.url} answered ${response.status}`);
   }
 }
 

@@ -80,10 +80,12 @@ test('the SDK serves temporal_* worker metrics, and the worker reports its slots
   assert.ok(sampleValue(families, 'temporal_worker_task_slots_available', { task_queue: 'switchyard-agents', worker_type: 'ActivityWorker' }) > 0);
 
   const api = `${gateway.url}/metrics`;
+  let last = '';
   await eventually('the worker counted by the API', async () => {
     const metrics = await scrape(api);
+    last = `reporting ${sampleValue(metrics, 'switchyard_workers_reporting')}, slots ${sampleValue(metrics, 'switchyard_agent_slots')}`;
     return sampleValue(metrics, 'switchyard_workers_reporting') === 1 && sampleValue(metrics, 'switchyard_agent_slots') === 4;
-  });
+  }).catch((error: Error) => assert.fail(`${error.message}; last seen: ${last}; worker output: ${output}`));
   worker.kill('SIGTERM');
   await new Promise((resolve) => worker.once('exit', resolve));
   assert.equal(sampleValue(await scrape(api), 'switchyard_workers_reporting'), 0, 'a stopping worker says goodbye');

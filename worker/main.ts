@@ -33,7 +33,6 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
   });
-  const statsReporter = new WorkerStatsReporter(workerStatsUrl(eventsUrl(config)), internalToken, agentSlots, config.worker.maxConcurrentTurns);
   const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
@@ -45,6 +44,10 @@ async function main(): Promise<void> {
     agentSlots,
     ...(tracing ? { tracing } : {}),
   });
+  // Reports agent slots to the API's /metrics once the workers exist (observability/worker-stats.ts).
+  const statsReporter = new WorkerStatsReporter(workerStatsUrl(eventsUrl(config)), internalToken, agentSlots, config.worker.maxConcurrentTurns, (message) =>
+    logger.warn(message),
+  );
   logger.info({ address: temporalAddress(config), namespace: config.temporal.namespace, maxConcurrentTurns: config.worker.maxConcurrentTurns }, 'worker polling');
   // Config cron jobs → Temporal Schedules, at every start, here in the worker: the process
   // that runs the jobs, with the config that runs them (docs/cron.md). Idempotent and safe

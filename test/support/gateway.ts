@@ -97,7 +97,7 @@ export async function startTestGateway(options: {
 
   const publisher = new HttpEventPublisher(`${url}/internal/events`, INTERNAL_TOKEN);
   const agentSlots = new AgentSlotTracker();
-  const statsReporter = new WorkerStatsReporter(`${url}/internal/worker-stats`, INTERNAL_TOKEN, agentSlots, config.worker.maxConcurrentTurns);
+  let statsReporter: WorkerStatsReporter | undefined;
   let nativeConnection: NativeConnection | undefined;
   let workers: Worker[] = [];
   let running: Promise<unknown> | undefined;
@@ -125,17 +125,19 @@ export async function startTestGateway(options: {
         ...(tracing ? { tracing } : {}),
       });
       running = Promise.all(workers.map((w) => w.run()));
+      statsReporter = new WorkerStatsReporter(`${url}/internal/worker-stats`, INTERNAL_TOKEN, agentSlots, config.worker.maxConcurrentTurns);
     },
     async stopWorker() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       workers = [];
       running = undefined;
+      await statsReporter?.close();
+      statsReporter = undefined;
     },
     async close() {
       await gateway.stopWorker();
       await publisher.close();
-      await statsReporter.close();
       await nativeConnection?.close();
       await api.app.close();
       await connection.close();
