@@ -152,6 +152,7 @@ A **request id** names the call that brought a message:
 - HTTP: the \`X-Request-Id\` header when the caller sends one, else a fresh UUID; fastify's
   request lines carry it as \`requestId\`.
 - JSON-RPC: \`rpc:<connection id>:<JSON-RPC id>\`.
+- A cron run: \`cron:<run workflow id>\`.
 
 It travels in the message (\`SessionMessage.requestId\`), appears in its \`turn.queued\`
 event, and goes into the turn (\`TurnRequest.requestId\`, of the turn's first message). So
