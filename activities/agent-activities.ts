@@ -126,6 +126,9 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       buffer: false,
       stripFinalNewline: false,
     });
+    const spawnedAt = Date.now();
+    // requestId, sessionKey and turnId are added to every line by worker/activity-interceptors.ts.
+    ctx.log.info('claude process started', { pid: child.pid, claudeSessionId: checkpoint.claudeSessionId, resume: checkpoint.sessionEstablished });
 
     const heartbeat = () => ctx.heartbeat(checkpoint);
     heartbeat();
@@ -176,6 +179,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
         }
       }
       const finished = await child;
+      ctx.log.info('claude process exited', { exitCode: finished.exitCode, signal: finished.signal, processMs: Date.now() - spawnedAt });
       if (ctx.cancellationSignal.aborted) throw cancellationOf(ctx);
       return { exitCode: finished.exitCode, signal: finished.signal, result, stderrTail };
     } finally {

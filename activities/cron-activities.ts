@@ -110,6 +110,8 @@ export function createCronActivities({ config, client, hooks }: CronActivityDeps
         busy: agent.busy,
         idempotencyKey: request.runKey,
         messageId: request.messageId,
+        // The run's workflow id: the turn's log lines name the run that caused them.
+        requestId: `cron:${request.runKey}`,
       });
       await hooks?.afterSend?.(request, Context.current().info.attempt);
       return { messageId: receipt.messageId, duplicate: receipt.duplicate };

@@ -6,6 +6,7 @@ import { ConfigError } from '../config/errors.js';
 import { temporalConnectionOptions } from '../config/temporal-connection.js';
 import { secretValues } from '../config/redact.js';
 import { createLogger } from '../observability/logger.js';
+import { installTracing } from '../observability/tracing.js';
 import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
 import { assertSafeBind } from './auth.js';
 import { buildApiServer } from './server.js';
@@ -19,7 +20,12 @@ async function main(): Promise<void> {
 
   // Lazy: the API starts and answers /healthz and /readyz (503) while Temporal is away.
   const connection = Connection.lazy(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const tracing = await installTracing(config, 'api');
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
+  });
   const { app, channels } = await buildApiServer({ config, client, logger, internalToken, cleanStaleChannels: process.env.SWITCHYARD_SUPERVISED === '1' });
   await app.listen({ host: config.gateway.bind, port: config.gateway.port });
   const channelConfig = watchChannelConfig(channels, logger, loaded);
@@ -31,6 +37,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     channelConfig.close();
     await app.close();
+    await tracing?.shutdown();
     await connection.close();
     process.exit(0);
   };

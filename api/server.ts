@@ -1,5 +1,5 @@
 // The API process's HTTP and WebSocket server: fastify, one plugin per concern.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { agentPolicy } from '../config/agent-policy.js';
@@ -14,6 +14,12 @@ import { hookAgentRoutes } from './routes/hooks-agent.js';
 import { hookSourceRoutes } from './routes/hooks-source.js';
 import { internalEventRoutes } from './routes/internal-events.js';
 import { internalHookRoutes } from './routes/internal-hooks.js';
+import { internalWorkerStatsRoutes } from './routes/internal-worker-stats.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { observeHttp } from './http-metrics.js';
+import { ConcurrencyView } from '../observability/concurrency-view.js';
+import { forgetChannel, GatewayMetrics, recordChannelRestart, recordChannelState } from '../observability/metrics.js';
+import { TurnMetrics } from '../observability/turn-metrics.js';
 import type { AnyRpcMethod } from './rpc/method.js';
 import { attachRpcServer, type RpcServer } from './rpc/rpc-server.js';
 import { SessionService } from './session-service.js';
@@ -32,6 +38,8 @@ export interface ApiServerOptions {
   home?: string;
   /** Stop channel adapters a previous API process of this home left behind (under `switchyard start`). */
   cleanStaleChannels?: boolean;
+  /** This process's metrics; a fresh registry by default. */
+  metrics?: GatewayMetrics;
 }
 
 export interface ApiServer {
@@ -40,22 +48,31 @@ export interface ApiServer {
   sessions: SessionService;
   rpc: RpcServer;
   channels: ChannelManager;
+  metrics: GatewayMetrics;
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { config, client } = options;
   const hub = options.hub ?? new EventHub();
+  const metrics = options.metrics ?? new GatewayMetrics();
   const sessions = new SessionService(client, hub, {
     maxTurnsPerRun: config.worker.maxTurnsPerRun,
     policyOf: (agentId) => agentPolicy(config, agentId),
+    logger: options.logger,
   });
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: config.gateway.bodyLimit,
     requestIdHeader: 'x-request-id',
+    // The same key as the worker's log lines of the turn the request starts.
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: () => crypto.randomUUID(),
   });
   registerErrorHandling(app);
+  observeHttp(app, metrics);
+  const turnMetrics = new TurnMetrics(metrics);
+  hub.subscribe(undefined, (event) => turnMetrics.observe(event));
+  const concurrency = new ConcurrencyView(metrics, turnMetrics);
 
   const channels = new ChannelManager({
     channels: config.channels,
@@ -63,6 +80,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     baseDir: process.cwd(),
     logger: options.logger,
     ...(options.cleanStaleChannels ? { cleanStale: true } : {}),
+    observer: {
+      restarted: (channel) => recordChannelRestart(metrics, channel),
+      state: (channel, state) => recordChannelState(metrics, channel, state),
+      removed: (channel) => forgetChannel(metrics, channel),
+    },
   });
   // Adapters start once the API answers (they connect to it) and stop before it closes.
   app.addHook('onListen', async () => {
@@ -75,14 +97,17 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   await app.register(healthRoutes, { readiness });
   await app.register(internalEventRoutes, { hub, internalToken: options.internalToken });
   await app.register(internalHookRoutes, { hub, config, internalToken: options.internalToken });
+  await app.register(internalWorkerStatsRoutes, { concurrency, internalToken: options.internalToken });
+  await app.register(metricsRoutes, { config, metrics });
   // One brake on repeated authentication failures, shared by the hook routes.
   const throttle = new AuthFailureThrottle();
   await app.register(hookAgentRoutes, { config, sessions, throttle });
   await app.register(hookSourceRoutes, { config, sessions, throttle });
   const rpc = attachRpcServer(app, {
-    services: { config, client, sessions, hub, readiness, channels },
+    services: { config, client, sessions, hub, readiness, channels, metrics },
     logger: options.logger,
     ...(options.extraRpcMethods ? { extraMethods: options.extraRpcMethods } : {}),
   });
-  return { app, hub, sessions, rpc, channels };
+  metrics.observeRpcServer(() => rpc.stats());
+  return { app, hub, sessions, rpc, channels, metrics };
 }

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { Logger } from 'pino';
 import type { DurableSessionEvent, SessionEvent } from '../contracts/events.js';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TASK_QUEUE, sessionWorkflowId } from '../contracts/names.js';
 import { AGENT_KEY, CHANNEL_KEY, SESSION_KEY_KEY, STATE_KEY } from '../contracts/search-attributes.js';
@@ -115,6 +116,7 @@ export class SessionService {
       maxTurnsPerRun: number;
       /** The agent's turn policy from config, stamped on each message (see SessionMessage.policy). */
       policyOf?: (agentId: string) => AgentPolicy | undefined;
+      logger?: Logger;
     },
   ) {}
 
@@ -154,7 +156,13 @@ export class SessionService {
     const deadline = Date.now() + SEND_DEADLINE_MS;
     if (request.idempotencyKey !== undefined && !request.signalOnly) {
       const answer = await this.quickAck(workflowId, message);
-      if (answer) return receipt(answer.messageId, answer.duplicate);
+      if (answer) {
+        this.options.logger?.info(
+          { requestId: request.requestId, sessionKey: request.sessionKey, messageId: answer.messageId, source: request.source, duplicate: answer.duplicate },
+          'message accepted',
+        );
+        return receipt(answer.messageId, answer.duplicate);
+      }
     }
     const start: SessionStart = {
       sessionKey: request.sessionKey,
@@ -184,6 +192,7 @@ export class SessionService {
       if (isTemporalUnavailable(error)) throw new TemporalUnavailableError(idempotencyKey, error);
       throw error;
     }
+    this.options.logger?.info({ requestId: request.requestId, sessionKey: request.sessionKey, messageId, source: request.source }, 'message accepted');
     return receipt(messageId, false);
   }
 

@@ -61,6 +61,14 @@ export interface ChannelManagerOptions {
   env?: NodeJS.ProcessEnv;
   /** Stop adapters a previous API process of this home left running (only under the instance lock). */
   cleanStale?: boolean;
+  /** Told of restarts and state changes (the API's /metrics), so this module needs no metrics library. */
+  observer?: ChannelObserver;
+}
+
+export interface ChannelObserver {
+  restarted(channel: string): void;
+  state(channel: string, state: ChannelState): void;
+  removed(channel: string): void;
 }
 
 export class ChannelNotFoundError extends Error {
@@ -200,6 +208,7 @@ export class ChannelManager {
           await this.doStop(managed);
           this.channels.delete(managed.name);
           this.tokens.delete(managed.name);
+          this.options.observer?.removed(managed.name);
         }),
       );
     }
@@ -334,7 +343,11 @@ export class ChannelManager {
     child.on('exit', (info) => {
       if (!info.expected) log.warn({ code: info.code, signal: info.signal, uptimeMs: info.uptimeMs }, 'channel adapter exited unexpectedly');
     });
-    child.on('restart', (attempt, delayMs) => log.info({ attempt, delayMs }, 'channel adapter restarted'));
+    child.on('restart', (attempt, delayMs) => {
+      log.info({ attempt, delayMs }, 'channel adapter restarted');
+      this.options.observer?.restarted(name);
+    });
+    child.on('state', (next: ChildState) => this.options.observer?.state(name, publicState(next)));
     child.on('crashed', (reason) => log.error({ reason }, `channel adapter crashed and is not restarted; fix it, then \`switchyard channels start ${name}\``));
     return child;
   }

@@ -306,6 +306,44 @@ export const TemporalTlsSchema = z.strictObject({
   path: ['clientKeyFile'],
 });
 
+export const ObservabilitySchema = z
+  .strictObject({
+    metrics: z
+      .strictObject({
+        token: secret(z.string().min(1).optional()).describe(
+          'Bearer token for GET /metrics (the gateway token is accepted too). Unset: /metrics is open on a loopback bind and needs the gateway token otherwise.',
+        ),
+      })
+      .prefault({})
+      .describe("The API's Prometheus endpoint, GET /metrics (docs/observability.md)."),
+    temporalMetrics: z
+      .strictObject({
+        prometheusAddress: z
+          .string()
+          .regex(/^([^\s:[\]]+|\[[0-9A-Fa-f:.]+\]):\d+$/, { message: 'expected host:port, e.g. 127.0.0.1:9464' })
+          .optional()
+          .describe("host:port where the worker serves the Temporal SDK's own metrics (temporal_*) at /metrics. Unset: off. Each worker process needs a port of its own."),
+      })
+      .prefault({})
+      .describe("The Temporal SDK's worker metrics (task slots, poll and schedule-to-start latencies, ...)."),
+    tracing: z
+      .strictObject({
+        otlpEndpoint: z
+          .string()
+          .max(2048)
+          .regex(/^https?:\/\/\S+$/, { message: 'expected an http:// or https:// URL' })
+          .optional()
+          .describe(
+            'OTLP/HTTP base URL of a trace collector, e.g. http://127.0.0.1:4318 (spans go to <url>/v1/traces). Unset: tracing is off and costs nothing.',
+          ),
+        serviceName: z.string().min(1).default('switchyard').describe('service.name prefix of the spans: <name>-api and <name>-worker.'),
+      })
+      .prefault({})
+      .describe('OpenTelemetry tracing of the API and the worker through the Temporal interceptors (docs/observability.md).'),
+  })
+  .prefault({})
+  .describe('Metrics and tracing (docs/observability.md).');
+
 export const ConfigSchema = z.strictObject({
   gateway: z
     .strictObject({
@@ -396,6 +434,7 @@ export const ConfigSchema = z.strictObject({
   webhooks: WebhooksSchema,
   cron: z.record(Identifier, CronJobSchema).default({}).describe('Scheduled jobs by name, each the Temporal Schedule `cron:<name>` (docs/cron.md).'),
   channels: ChannelsSchema,
+  observability: ObservabilitySchema,
 }).superRefine(checkWebhookSecrets).superRefine(checkCronJobs).superRefine(checkChannelAgents);
 
 export type Config = z.infer<typeof ConfigSchema>;

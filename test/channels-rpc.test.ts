@@ -12,6 +12,7 @@ import { RpcClient, RpcConnectError, RpcResponseError } from '../client/rpc-clie
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { switchyardArgv } from './support/processes.js';
+import { parsePrometheusText, sampleValue } from './support/prom-text.js';
 
 const TOKEN = 'channels-test-token-81c2';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -112,6 +113,14 @@ describe('channels.* methods', () => {
     const unknown = await rpcError(operator.call('channels.stop', { name: 'nope' }));
     assert.equal(unknown.code, -32021);
     assert.deepEqual((unknown.data as { channels: string[] }).channels.sort(), ['broken', 'spy']);
+  });
+
+  test('/metrics shows each channel\'s state', async () => {
+    const metric = async () => parsePrometheusText(await (await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
+    await waitFor('spy running in /metrics', async () => sampleValue(await metric(), 'switchyard_channel_state', { channel: 'spy', state: 'running' }) === 1);
+    const families = await metric();
+    assert.equal(sampleValue(families, 'switchyard_channel_state', { channel: 'broken', state: 'crashed' }), 1);
+    assert.equal(sampleValue(families, 'switchyard_channel_state', { channel: 'broken', state: 'running' }), 0);
   });
 
   test('a required channel that is not running makes /readyz say so', async () => {

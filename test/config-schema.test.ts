@@ -5,7 +5,7 @@ import { CONFIG_DOCS_FILE, renderConfigDocs } from '../config/docs.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { ConfigSchema } from '../config/schema.js';
 
-const TOP_LEVEL = ['gateway', 'temporal', 'worker', 'log', 'agentDefaults', 'agents', 'webhooks', 'cron', 'channels'];
+const TOP_LEVEL = ['gateway', 'temporal', 'worker', 'log', 'agentDefaults', 'agents', 'webhooks', 'cron', 'channels', 'observability'];
 
 describe('JSON Schema', () => {
   test('is valid JSON with the top-level keys, closed, nothing required', () => {

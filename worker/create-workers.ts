@@ -9,6 +9,9 @@ import { createAgentActivities } from '../activities/agent-activities.js';
 import { createCronActivities, type CronActivityHooks } from '../activities/cron-activities.js';
 import { createDeliveryActivities } from '../activities/deliver-result.js';
 import { createLightActivities, createLocalActivities } from '../activities/light-activities.js';
+import type { AgentSlotTracker } from '../observability/worker-stats.js';
+import type { Tracing } from '../observability/tracing.js';
+import { agentSlotInterceptor, correlationInterceptor } from './activity-interceptors.js';
 import { workflowBundle } from './workflow-bundle.js';
 import type { HookEndpoint } from '../claude-hooks/turn-hooks.js';
 
@@ -29,16 +32,23 @@ export interface WorkerOptions {
   claudeHooks?: HookEndpoint;
   /** The gateway's /rpc URL for agents with `gatewayTools`, when the config's port is not it (a test's port 0). */
   gatewayRpcUrl?: string;
+  /** Counts executing turns for /metrics (observability/worker-stats.ts). */
+  agentSlots?: AgentSlotTracker;
+  /** OpenTelemetry interceptors and the workflow span sink; undefined: tracing off. */
+  tracing?: Tracing;
 }
 
 export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
   const { connection, namespace, config, publisher } = options;
   const deps = { config, publisher };
+  const tracing = options.tracing;
   const workflows = await Worker.create({
     connection,
     namespace,
     taskQueue: WORKFLOW_TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle({ tracing: tracing !== undefined }),
+    interceptors: { activity: [...(tracing?.activityInterceptors ?? []), correlationInterceptor()] },
+    ...(tracing ? { sinks: tracing.workflowSinks } : {}),
     activities: {
       ...createLightActivities(deps),
       ...createLocalActivities(deps),
@@ -61,6 +71,9 @@ export async function createWorkers(options: WorkerOptions): Promise<Worker[]> {
       ...(options.claudeHooks ? { hooks: options.claudeHooks } : {}),
       ...(options.gatewayRpcUrl ? { gatewayRpcUrl: options.gatewayRpcUrl } : {}),
     }),
+    interceptors: {
+      activity: [...(tracing?.activityInterceptors ?? []), correlationInterceptor(), ...(options.agentSlots ? [agentSlotInterceptor(options.agentSlots)] : [])],
+    },
     maxConcurrentActivityTaskExecutions: config().worker.maxConcurrentTurns,
     // Cancellation reaches an activity with its heartbeat: keep both prompt.
     maxHeartbeatThrottleInterval: '1s',

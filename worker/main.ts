@@ -1,6 +1,6 @@
 // The worker process: `switchyard start` runs it as a child; at scale, run several.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfigFromArgv } from '../cli/commands/config.js';
 import { ConfigError } from '../config/errors.js';
 import { CronJobSchema } from '../config/cron-schema.js';
@@ -10,16 +10,21 @@ import { secretValues } from '../config/redact.js';
 import { reconcileUntilDone } from '../cron/reconcile.js';
 import { CronService } from '../cron/service.js';
 import { createLogger } from '../observability/logger.js';
+import { installTracing } from '../observability/tracing.js';
+import { AgentSlotTracker, WorkerStatsReporter, workerStatsUrl } from '../observability/worker-stats.js';
 import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
 import { createWorkers, runWorkers } from './create-workers.js';
 import { eventsUrl, hooksUrl } from './events-url.js';
 import { HttpEventPublisher } from './http-event-publisher.js';
+import { installWorkerRuntime } from './runtime.js';
 
 async function main(): Promise<void> {
   const { config } = loadConfigFromArgv('switchyard-worker');
   const internalToken = config.gateway.internalToken ?? process.env.SWITCHYARD_INTERNAL_TOKEN;
   const logger = createLogger({ name: 'worker', level: config.log.level, secrets: [...secretValues(config), ...(internalToken ? [internalToken] : [])] });
-  Runtime.install({ logger: new DefaultLogger(config.log.level === 'debug' || config.log.level === 'trace' ? 'DEBUG' : 'WARN') });
+  installWorkerRuntime(config, logger);
+  const tracing = await installTracing(config, 'worker');
+  const agentSlots = new AgentSlotTracker();
 
   const publisher = new HttpEventPublisher(eventsUrl(config), internalToken, (message) => logger.warn(message));
   const connectionOptions = temporalConnectionOptions(config);
@@ -27,7 +32,11 @@ async function main(): Promise<void> {
     throw temporalConnectError(error, connectionOptions);
   });
   const clientConnection = await Connection.connect(connectionOptions);
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
+  });
   const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
@@ -37,7 +46,13 @@ async function main(): Promise<void> {
     env: process.env,
     client,
     ...(internalToken ? { claudeHooks: { url: hooksUrl(config), internalToken } } : {}),
+    agentSlots,
+    ...(tracing ? { tracing } : {}),
   });
+  // Reports agent slots to the API's /metrics once the workers exist (observability/worker-stats.ts).
+  const statsReporter = new WorkerStatsReporter(workerStatsUrl(eventsUrl(config)), internalToken, agentSlots, config.worker.maxConcurrentTurns, (message) =>
+    logger.warn(message),
+  );
   logger.info({ address: temporalAddress(config), namespace: config.temporal.namespace, maxConcurrentTurns: config.worker.maxConcurrentTurns }, 'worker polling');
   // Config cron jobs → Temporal Schedules, at every start, here in the worker: the process
   // that runs the jobs, with the config that runs them (docs/cron.md). Idempotent and safe
@@ -55,6 +70,8 @@ async function main(): Promise<void> {
   await runWorkers(workers);
   stopReconciling.abort();
   await publisher.close();
+  await statsReporter.close();
+  await tracing?.shutdown();
   await clientConnection.close();
   await connection.close();
   logger.info('worker stopped');

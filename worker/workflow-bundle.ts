@@ -1,21 +1,42 @@
 // The workflow code is bundled once per process (a few seconds of webpack), or loaded from
 // a prebuilt bundle (`npm run build` writes dist/workflow-bundle.js) in production.
+//
+// Two variants: plain, and with the OpenTelemetry workflow interceptors compiled in
+// (dist/workflow-bundle-tracing.js), used only when tracing is configured, so that a gateway
+// without tracing runs exactly the workflow code it always ran.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
-let bundle: Promise<WorkflowBundleWithSourceMap | { codePath: string }> | undefined;
+type Bundle = WorkflowBundleWithSourceMap | { codePath: string };
+const bundles = new Map<boolean, Promise<Bundle>>();
 
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap | { codePath: string }> {
-  bundle ??= (async () => {
-    const prebuilt = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
-    if (import.meta.url.endsWith('.js') && existsSync(prebuilt)) return { codePath: prebuilt };
-    const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    return bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL(`../workflows/index${extension}`, import.meta.url)),
-      logger: quietLogger,
-    });
-  })();
+/** The workflow interceptors of @temporalio/interceptors-opentelemetry, as a module path for the bundler. */
+export function tracingInterceptorModule(): string {
+  return createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+}
+
+export function prebuiltBundleName(tracing: boolean): string {
+  return tracing ? 'workflow-bundle-tracing.js' : 'workflow-bundle.js';
+}
+
+export function workflowBundle(options: { tracing?: boolean } = {}): Promise<Bundle> {
+  const tracing = options.tracing ?? false;
+  let bundle = bundles.get(tracing);
+  if (!bundle) {
+    bundle = (async () => {
+      const prebuilt = fileURLToPath(new URL(`../${prebuiltBundleName(tracing)}`, import.meta.url));
+      if (import.meta.url.endsWith('.js') && existsSync(prebuilt)) return { codePath: prebuilt };
+      const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+      return bundleWorkflowCode({
+        workflowsPath: fileURLToPath(new URL(`../workflows/index${extension}`, import.meta.url)),
+        ...(tracing ? { workflowInterceptorModules: [tracingInterceptorModule()] } : {}),
+        logger: quietLogger,
+      });
+    })();
+    bundles.set(tracing, bundle);
+  }
   return bundle;
 }
 

@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  log as workflowLog,
   proxyActivities,
   patched,
   proxyLocalActivities,
@@ -184,6 +185,8 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
       ...(message.text.length > QUEUED_TEXT_LIMIT ? { textTruncated: true } : {}),
       ...(message.requestId ? { requestId: message.requestId } : {}),
     });
+    // Workflow log lines go through a sink: no command, nothing replayed, not logged on replay.
+    workflowLog.info('message queued', { sessionKey, messageId: message.messageId, source: message.source, requestId: message.requestId });
     flush();
     if (current && busy === 'interrupt' && current.cancelReason === undefined) {
       current.cancelReason = `interrupted by message ${message.messageId}`;
@@ -255,6 +258,7 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     current = { turnId, messageIds, startedAt: policy.now, scope };
     setStatus('running');
     record('turn.started', turnId, policy.now, { messageIds, claudeSessionId, resumed: !claudeSessionFresh });
+    workflowLog.info('turn started', { sessionKey, turnId, messageIds, requestId: first.requestId });
     flush();
 
     const { runAgentTurn } = agentActivities(policy);
@@ -283,6 +287,8 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
         usage: result.usage,
         numTurns: result.numTurns,
         durationMs: result.durationMs,
+        // Spawn to exit of the claude process, as the activity measured it (the gateway's overhead is the rest).
+        processMs: result.finishedAt - result.startedAt,
         claudeSessionId: result.claudeSessionId,
         ...(result.sessionRestarted ? { sessionRestarted: true, note: 'the previous Claude session was not found; a fresh one was started' } : {}),
         // The tool audit (calls, errors, policy denials): data only, so no new commands to replay.
@@ -298,6 +304,7 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     } finally {
       current = undefined;
     }
+    workflowLog.info('turn ended', { sessionKey, turnId, outcome: outcome.type, requestId: first.requestId });
     if (batch.some((m) => m.delivery)) deliverOutcome(batch, outcome);
     if (resetRequested) {
       resetRequested = false;

@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
 import type { EventHub } from '../event-hub.js';
 import type { Readiness } from '../readiness.js';
 import type { SessionService } from '../session-service.js';
@@ -27,6 +28,8 @@ export interface RpcServices {
   stats: () => RpcStats;
   /** The channel adapters this API process supervises (absent: none, channels.* answer not found). */
   channels?: ChannelManager;
+  /** Counts calls by method and code, when the gateway keeps metrics. */
+  metrics?: GatewayMetrics;
 }
 
 /** The calling connection, as handlers see it. */

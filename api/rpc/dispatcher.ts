@@ -50,13 +50,29 @@ export async function dispatchFrame(text: string, env: DispatchEnv): Promise<Dis
   return { response: response === undefined ? undefined : JSON.stringify(response), after };
 }
 
+function observeCall(env: DispatchEnv, name: string, response: RpcResponse, started: number): void {
+  const metrics = env.services.metrics;
+  if (!metrics) return;
+  // Only names of the table become labels: a client's invented names would be unbounded.
+  const method = env.table.get(name) ? name : '(unknown)';
+  metrics.rpcCalls.inc({ method, code: 'error' in response ? String(response.error.code) : 'ok' });
+  metrics.rpcCallDuration.observe({ method }, (performance.now() - started) / 1000);
+}
+
 /** One request or notification; never throws. */
 async function dispatchOne(element: unknown, env: DispatchEnv, after: (() => void)[]): Promise<RpcResponse | undefined> {
+  const started = performance.now();
   const checked = checkRequest(element);
-  if (!checked.ok) return errorResponse(checked.id, checked.error);
+  if (!checked.ok) {
+    env.services.metrics?.rpcCalls.inc({ method: '(invalid)', code: String(checked.error.code) });
+    return errorResponse(checked.id, checked.error);
+  }
   const { request, notification } = checked;
   const id = request.id ?? null;
-  const answer = (response: RpcResponse) => (notification ? undefined : response);
+  const answer = (response: RpcResponse) => {
+    observeCall(env, request.method, response, started);
+    return notification ? undefined : response;
+  };
 
   const waitMs = env.admit();
   if (waitMs !== undefined) return answer(errorResponse(id, RpcError.app('rateLimited', { retryAfterMs: waitMs }).toObject()));

@@ -9,7 +9,10 @@ import type { CronActivityHooks } from '../../activities/cron-activities.js';
 import type { AnyRpcMethod } from '../../api/rpc/method.js';
 import { buildApiServer, type ApiServer } from '../../api/server.js';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
+import type { Logger } from 'pino';
 import { createLogger } from '../../observability/logger.js';
+import { installTracing } from '../../observability/tracing.js';
+import { AgentSlotTracker, WorkerStatsReporter } from '../../observability/worker-stats.js';
 import { createWorkers } from '../../worker/create-workers.js';
 import { HttpEventPublisher } from '../../worker/http-event-publisher.js';
 import { claudeEnv, type FakeAnthropic } from './fake-anthropic.js';
@@ -56,6 +59,8 @@ export async function startTestGateway(options: {
   extraRpcMethods?: readonly AnyRpcMethod[];
   /** Test seams of the cron activities (e.g. fail a send after it was accepted). */
   cronHooks?: CronActivityHooks;
+  /** The API's logger (a test that reads the log lines); default pino to stdout at config.log.level. */
+  logger?: Logger;
 }): Promise<TestGateway> {
   const address = options.temporalAddress ?? temporalAddress();
   const workDir = mkdtempSync(path.join(tmpdir(), 'switchyard-test-'));
@@ -77,8 +82,10 @@ export async function startTestGateway(options: {
   });
 
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const logger = createLogger({ name: 'api', level: config.log.level });
+  // As api/main.ts and worker/main.ts do; on only when the config names an OTLP endpoint.
+  const tracing = await installTracing(config, 'api');
+  const client = new Client({ connection, namespace: config.temporal.namespace, ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}) });
+  const logger = options.logger ?? createLogger({ name: 'api', level: config.log.level });
   const api = await buildApiServer({
     config,
     client,
@@ -92,6 +99,8 @@ export async function startTestGateway(options: {
   const url = `http://127.0.0.1:${typeof listening === 'object' && listening ? listening.port : 0}`;
 
   const publisher = new HttpEventPublisher(`${url}/internal/events`, INTERNAL_TOKEN);
+  const agentSlots = new AgentSlotTracker();
+  let statsReporter: WorkerStatsReporter | undefined;
   let nativeConnection: NativeConnection | undefined;
   let workers: Worker[] = [];
   let running: Promise<unknown> | undefined;
@@ -117,14 +126,19 @@ export async function startTestGateway(options: {
         gatewayRpcUrl: gateway.rpcUrl,
         ...(options.cronHooks ? { cronHooks: options.cronHooks } : {}),
         claudeHooks: { url: `${url}/internal/hooks`, internalToken: INTERNAL_TOKEN },
+        agentSlots,
+        ...(tracing ? { tracing } : {}),
       });
       running = Promise.all(workers.map((w) => w.run()));
+      statsReporter = new WorkerStatsReporter(`${url}/internal/worker-stats`, INTERNAL_TOKEN, agentSlots, config.worker.maxConcurrentTurns);
     },
     async stopWorker() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       workers = [];
       running = undefined;
+      await statsReporter?.close();
+      statsReporter = undefined;
     },
     async close() {
       await gateway.stopWorker();
