@@ -10,6 +10,8 @@ import { resolveAgent, type AgentConfig, type Config } from '../config/schema.js
 import { buildClaudeInvocation, resolveCommand } from './claude-invocation.js';
 import type { EventPublisher } from './event-publisher.js';
 import { stopProcessGroup } from './process-group.js';
+import { StallWatch } from './stall-watch.js';
+import { parseDuration } from '../config/duration.js';
 import { parseStreamJsonLine, type ResultLine } from './stream-json.js';
 import { classifyOutcome } from './turn-outcome.js';
 
@@ -65,6 +67,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
     for (let round = 0; round < 2; round++) {
       const started = Date.now();
       const outcome = await runCli(agent, request, checkpoint, command, ctx);
+      if (outcome.stalled) throw stallFailure(agent, request.agentId, ctx.info.attempt);
       const verdict = classifyOutcome({ ...outcome, agentId: request.agentId });
       if (verdict.kind === 'success') {
         return toTurnResult(verdict.result, checkpoint.claudeSessionId, sessionRestarted, started);
@@ -115,6 +118,16 @@ export function createAgentActivities(deps: AgentActivityDeps) {
     };
     ctx.cancellationSignal.addEventListener('abort', onAbort, { once: true });
 
+    // A CLI hung without output is stopped here, long before the turn timeout would.
+    const stall = new StallWatch({
+      timeoutMs: parseDuration(agent.stallTimeout),
+      onStall: () => {
+        ctx.log.warn('The Claude CLI went silent; stopping it', { stallTimeout: agent.stallTimeout });
+        if (child.pid !== undefined) void stopProcessGroup(child.pid, child);
+      },
+    });
+    stall.start();
+
     let stderrTail = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
@@ -126,6 +139,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
     try {
       if (child.stdout) {
         for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+          stall.touch();
           for (const item of parseStreamJsonLine(line)) {
             switch (item.kind) {
               case 'init':
@@ -139,9 +153,11 @@ export function createAgentActivities(deps: AgentActivityDeps) {
                 emit('turn.delta', { text: item.text });
                 break;
               case 'tool_call':
+                stall.toolStarted(item.id);
                 emit('turn.tool', { phase: 'call', toolUseId: item.id, name: item.name, input: item.input });
                 break;
               case 'tool_result':
+                stall.toolFinished(item.id);
                 emit('turn.tool', { phase: 'result', toolUseId: item.id, isError: item.isError, output: truncate(stringify(item.content), TOOL_OUTPUT_LIMIT) });
                 break;
               case 'result':
@@ -155,15 +171,23 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       }
       const finished = await child;
       if (ctx.cancellationSignal.aborted) throw cancellationOf(ctx);
-      return { exitCode: finished.exitCode, signal: finished.signal, result, stderrTail };
+      return { exitCode: finished.exitCode, signal: finished.signal, result, stderrTail, stalled: stall.stalled };
     } finally {
       clearInterval(timer);
+      stall.stop();
       ctx.cancellationSignal.removeEventListener('abort', onAbort);
       if (child.pid !== undefined && child.exitCode === null) await stopProcessGroup(child.pid, child);
     }
   }
 
   return { runAgentTurn };
+}
+
+function stallFailure(agent: AgentConfig, agentId: string, attempt: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: TURN_FAILURE.stalled,
+    message: `The Claude CLI wrote nothing for ${agent.stallTimeout} while waiting on the model and was stopped (agents.${agentId}.stallTimeout) (attempt ${attempt})`,
+  });
 }
 
 function cancellationOf(ctx: Context): Error {

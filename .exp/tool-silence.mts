@@ -1,0 +1,16 @@
+import { execa } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startFakeAnthropic, claudeEnv } from '/work/wt/faults/test/support/fake-anthropic.js';
+const fake = await startFakeAnthropic();
+const dir = mkdtempSync(path.join(tmpdir(), 'exp-'));
+fake.enqueue({ kind: 'tool', name: 'Bash', input: { command: 'sleep ${SLEEP:-25}; echo done', description: 'wait', timeout: Number(process.env.BASH_TIMEOUT ?? 120000) }, then: 'finished' });
+const t0 = Date.now();
+const child = execa('/work/wt/faults/node_modules/.bin/claude', ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--allowedTools', 'Bash', '--session-id', randomUUID()], { input: 'run it', cwd: dir, env: { ...claudeEnv(fake, path.join(dir, 'cfg')), CLAUDE_CODE_MAX_RETRIES: '0' }, reject: false, buffer: false });
+child.stdout!.setEncoding('utf8');
+let buf = '';
+child.stdout!.on('data', (d: string) => { buf += d; let i; while ((i = buf.indexOf('\n')) >= 0) { const line = buf.slice(0, i); buf = buf.slice(i + 1); try { const j = JSON.parse(line); console.log(((Date.now() - t0) / 1000).toFixed(1), j.type, j.subtype ?? j.event?.type ?? '', j.type === "system" && j.subtype !== "init" ? JSON.stringify(j).slice(0, 400) : ''); } catch { console.log('raw', line.slice(0, 100)); } } });
+await child;
+await fake.close();
