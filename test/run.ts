@@ -8,8 +8,15 @@ import { projectRoot } from '../supervisor/temporal-binary.js';
 import { startTestTemporal } from './support/dev-server.js';
 
 const root = projectRoot();
-const requested = process.argv.slice(2);
-const files = requested.length > 0 ? requested : findTests(path.join(root, 'test'));
+// `--faults` runs test/faults/ (npm run test:faults): real processes killed, minutes each,
+// so the default run leaves that folder out.
+const faults = process.argv.includes('--faults');
+const requested = process.argv.slice(2).filter((arg) => arg !== '--faults');
+const FAULTS_DIR = path.join('test', 'faults') + path.sep;
+const files =
+  requested.length > 0
+    ? requested
+    : findTests(path.join(root, 'test')).filter((file) => file.startsWith(FAULTS_DIR) === faults);
 
 const env = await startTestTemporal();
 console.error(`test: Temporal at ${env.address}; ${files.length} test files`);
