@@ -55,6 +55,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   const rpc = attachRpcServer(app, {
     services: { config, client, sessions, hub, readiness },
     logger: options.logger,
+    authThrottle: throttle,
     ...(options.extraRpcMethods ? { extraMethods: options.extraRpcMethods } : {}),
   });
   return { app, hub, sessions, rpc };
