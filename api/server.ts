@@ -14,6 +14,7 @@ import type { AnyRpcMethod } from './rpc/method.js';
 import { attachRpcServer, type RpcServer } from './rpc/rpc-server.js';
 import { SessionService } from './session-service.js';
 import { AuthFailureThrottle } from './webhooks/limits.js';
+import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './http-limits.js';
 
 export interface ApiServerOptions {
   config: Config;
@@ -42,7 +43,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     bodyLimit: config.gateway.bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
+    requestTimeout: REQUEST_TIMEOUT_MS,
   });
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   registerErrorHandling(app);
 
   const readiness = () => checkReadiness(client, config.temporal.namespace, () => ({ ok: true, detail: 'no required channels' }));

@@ -40,7 +40,7 @@ describe('binding', () => {
       writeFileSync(path.join(dir, 'switchyard.yaml'), stringify({ gateway: { bind: '0.0.0.0', port: 0 } }));
       const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SWITCHYARD_')));
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = execFile(process.execPath, ['--import', import.meta.resolve('tsx'), path.resolve(import.meta.dirname, '../api/main.ts')], { cwd: dir, env: { ...env, SWITCHYARD_HOME: dir }, timeout: 120_000 }, (_error, _stdout, stderr) =>
+        const child = execFile(process.execPath, ['--import', import.meta.resolve('tsx'), path.resolve(import.meta.dirname, '../api/main.ts')], { cwd: dir, env: { ...env, SWITCHYARD_HOME: dir }, timeout: 240_000 }, (_error, _stdout, stderr) =>
           resolve({ code: child.exitCode, stderr }),
         );
       });
