@@ -27,6 +27,8 @@ export interface StartedGateway {
   output(): string;
   /** The pid of the supervised child whose command line contains `needle`. */
   childPid(needle: string): Promise<number>;
+  /** The same, now: undefined while there is none (between a crash and the restart). */
+  currentChild(needle: string): number | undefined;
   /** SIGKILLs that child and waits for the supervisor to start a new one. */
   killChild(needle: string): Promise<{ killed: number; replacement: number }>;
   stop(): Promise<void>;
@@ -77,8 +79,8 @@ export async function startSwitchyard(options: { fake: FakeAnthropic; label: str
   const client = new Client({ connection, namespace });
   const sessions = new SessionService(client, new EventHub(), { maxTurnsPerRun: 200 });
 
-  const childPid = (needle: string) =>
-    eventually(`the ${needle} process`, () => processesMatching(needle).find((pid) => parentOf(pid) === child.pid && processAlive(pid)), 120_000);
+  const currentChild = (needle: string) => processesMatching(needle).find((pid) => parentOf(pid) === child.pid && processAlive(pid));
+  const childPid = (needle: string) => eventually(`the ${needle} process`, () => currentChild(needle), 120_000);
 
   return {
     api,
@@ -88,6 +90,7 @@ export async function startSwitchyard(options: { fake: FakeAnthropic; label: str
     sessions,
     output: () => output,
     childPid,
+    currentChild,
     async killChild(needle) {
       const killed = await childPid(needle);
       process.kill(killed, 'SIGKILL');
