@@ -158,6 +158,13 @@ export class RpcConnection implements RpcPeer {
       return undefined;
     }
     this.refusedInARow += 1;
+    // A burst of refusals in a row: stop reading its socket until a token is due, so what it
+    // sends meanwhile waits in TCP buffers (its own sends block) instead of costing this
+    // process a refusal each.
+    if (this.refusedInARow >= this.limits.rateLimit.burst && !this.ws.isPaused && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.pause();
+      setTimeout(() => this.ws.resume(), waitMs).unref();
+    }
     if (this.refusedInARow >= this.floodLimit) {
       this.log.info({ refused: this.refusedInARow }, 'rpc: closing a client that ignores the rate limit');
       this.close(CLOSE_CODES.policy, 'rate limit ignored', `${this.refusedInARow} requests in a row over the rate limit; wait data.retryAfterMs after a -32029 before sending again`);
