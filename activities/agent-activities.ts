@@ -11,6 +11,8 @@ import { gatewayToolsTarget, withGatewayTools } from '../mcp/agent-gateway-tools
 import { buildClaudeInvocation, resolveCommand } from './claude-invocation.js';
 import type { EventPublisher } from './event-publisher.js';
 import { stopProcessGroup } from './process-group.js';
+import { StallWatch } from './stall-watch.js';
+import { parseDuration } from '../config/duration.js';
 import { parseStreamJsonLine, type ResultLine } from './stream-json.js';
 import { classifyOutcome } from './turn-outcome.js';
 import { openTurnHooks, type HookEndpoint } from '../claude-hooks/turn-hooks.js';
@@ -76,6 +78,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
         () => gatewayToolsTarget(deps.config(), deps.gatewayRpcUrl),
         (turnAgent) => runCli(turnAgent, request, checkpoint, command, ctx),
       );
+      if (outcome.stalled) throw stallFailure(agent, request.agentId, ctx.info.attempt);
       const verdict = classifyOutcome({ ...outcome, agentId: request.agentId });
       if (verdict.kind === 'success') {
         return { ...toTurnResult(verdict.result, checkpoint.claudeSessionId, sessionRestarted, started), ...outcome.audit };
@@ -138,6 +141,16 @@ export function createAgentActivities(deps: AgentActivityDeps) {
     };
     ctx.cancellationSignal.addEventListener('abort', onAbort, { once: true });
 
+    // A CLI hung without output is stopped here, long before the turn timeout would.
+    const stall = new StallWatch({
+      timeoutMs: parseDuration(agent.stallTimeout),
+      onStall: () => {
+        ctx.log.warn('The Claude CLI went silent; stopping it', { stallTimeout: agent.stallTimeout });
+        if (child.pid !== undefined) void stopProcessGroup(child.pid, child);
+      },
+    });
+    stall.start();
+
     let stderrTail = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
@@ -149,6 +162,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
     try {
       if (child.stdout) {
         for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+          stall.touch();
           for (const item of parseStreamJsonLine(line)) {
             switch (item.kind) {
               case 'init':
@@ -162,10 +176,12 @@ export function createAgentActivities(deps: AgentActivityDeps) {
                 emit('turn.delta', { text: item.text });
                 break;
               case 'tool_call':
+                stall.toolStarted(item.id);
                 emit('turn.tool', { phase: 'call', toolUseId: item.id, name: item.name, input: item.input });
                 audit.call(item.id, item.name, item.input);
                 break;
               case 'tool_result':
+                stall.toolFinished(item.id);
                 emit('turn.tool', { phase: 'result', toolUseId: item.id, isError: item.isError, output: truncate(stringify(item.content), TOOL_OUTPUT_LIMIT) });
                 audit.result(item.id, item.isError, stringify(item.content));
                 break;
@@ -181,15 +197,23 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       const finished = await child;
       ctx.log.info('claude process exited', { exitCode: finished.exitCode, signal: finished.signal, processMs: Date.now() - spawnedAt });
       if (ctx.cancellationSignal.aborted) throw cancellationOf(ctx);
-      return { exitCode: finished.exitCode, signal: finished.signal, result, stderrTail };
+      return { exitCode: finished.exitCode, signal: finished.signal, result, stderrTail, stalled: stall.stalled };
     } finally {
       clearInterval(timer);
+      stall.stop();
       ctx.cancellationSignal.removeEventListener('abort', onAbort);
       if (child.pid !== undefined && child.exitCode === null) await stopProcessGroup(child.pid, child);
     }
   }
 
   return { runAgentTurn };
+}
+
+function stallFailure(agent: AgentConfig, agentId: string, attempt: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: TURN_FAILURE.stalled,
+    message: `The Claude CLI wrote nothing for ${agent.stallTimeout} while waiting on the model and was stopped (agents.${agentId}.stallTimeout) (attempt ${attempt})`,
+  });
 }
 
 function cancellationOf(ctx: Context): Error {

@@ -24,6 +24,7 @@ import type { AnyRpcMethod } from './rpc/method.js';
 import { attachRpcServer, type RpcServer } from './rpc/rpc-server.js';
 import { SessionService } from './session-service.js';
 import { AuthFailureThrottle } from './webhooks/limits.js';
+import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './http-limits.js';
 
 export interface ApiServerOptions {
   config: Config;
@@ -67,7 +68,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     // The same key as the worker's log lines of the turn the request starts.
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: () => crypto.randomUUID(),
+    requestTimeout: REQUEST_TIMEOUT_MS,
   });
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   registerErrorHandling(app);
   observeHttp(app, metrics);
   const turnMetrics = new TurnMetrics(metrics);
@@ -106,6 +109,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   const rpc = attachRpcServer(app, {
     services: { config, client, sessions, hub, readiness, channels, metrics },
     logger: options.logger,
+    authThrottle: throttle,
     ...(options.extraRpcMethods ? { extraMethods: options.extraRpcMethods } : {}),
   });
   metrics.observeRpcServer(() => rpc.stats());

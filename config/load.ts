@@ -337,6 +337,8 @@ function kindOf(value: unknown): string {
 }
 
 /** What the user wrote, for "got ...": the value itself unless it is secret or large. */
+const MAPPING_TYPES = new Set(['object', 'record', 'map']);
+
 function describeValue(value: unknown, secret: boolean): string {
   if (secret || value === undefined || value === null || typeof value === 'object') return kindOf(value);
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
@@ -363,7 +365,10 @@ function bound(issue: { inclusive?: boolean }, op: '>' | '<'): string {
 function describeIssue(issue: z.core.$ZodIssue, tree: unknown, tracker: OriginTracker): ConfigIssue[] {
   const at = issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol');
   const value = getAtPath(tree, at);
-  const got = `got ${describeValue(value, isSecretPath(at))}`;
+  // A scalar where a mapping or one of several forms belongs may be a secret one
+  // level off (`auth: <token>`, `verify: <secret>`): name its kind only.
+  const outOfPlace = (issue.code === 'invalid_type' && MAPPING_TYPES.has(issue.expected)) || issue.code === 'invalid_union';
+  const got = `got ${describeValue(value, isSecretPath(at) || outOfPlace)}`;
   const make = (where: PathSegment[], message: string): ConfigIssue => ({
     source: tracker.sourceOf(where)?.source,
     path: where.length > 0 ? formatPath(where) : undefined,

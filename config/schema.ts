@@ -55,6 +55,9 @@ export const AgentSchema = z.strictObject({
   maxTurns: z.number().int().positive().default(20).describe('Passed as --max-turns: agentic turns per message.'),
   maxBudgetUsd: z.number().positive().optional().describe('Passed as --max-budget-usd.'),
   turnTimeout: Duration.default('10m').describe('Wall-clock limit of one turn, retries included.'),
+  stallTimeout: Duration.default('2m').describe(
+    'Longest the CLI may write nothing while it waits on the model; then it is stopped and the attempt retried (AgentStalled). Paused while a tool runs: tools are bounded by their own timeouts and turnTimeout.',
+  ),
   busy: BusyMode.default('queue'),
   slashCommands: z
     .boolean()

@@ -143,6 +143,8 @@ export const TURN_FAILURE = {
   api: 'AgentApiError',
   crash: 'AgentCrashed',
   timeout: 'AgentTimedOut',
+  /** The CLI wrote nothing for `stallTimeout` while waiting on the model; retried. */
+  stalled: 'AgentStalled',
   limit: 'AgentLimitReached',
 } as const;
 export const NON_RETRYABLE_TURN_FAILURES: string[] = [TURN_FAILURE.auth, TURN_FAILURE.config, TURN_FAILURE.binary, TURN_FAILURE.badRequest, TURN_FAILURE.limit];

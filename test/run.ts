@@ -13,10 +13,17 @@ import { startTestTemporal } from './support/dev-server.js';
 import { namespaceForTestFile, PER_FILE_NAMESPACES_ENV } from './support/namespace.js';
 
 const root = projectRoot();
-const requested = process.argv.slice(2);
-const files = requested.length > 0 ? requested : findTests(path.join(root, 'test'));
+// `--faults` runs test/faults/ (npm run test:faults): real processes killed, minutes each,
+// so the default run leaves that folder out.
+const faults = process.argv.includes('--faults');
+const requested = process.argv.slice(2).filter((arg) => arg !== '--faults');
+const FAULTS_DIR = path.join('test', 'faults') + path.sep;
+const files =
+  requested.length > 0
+    ? requested
+    : findTests(path.join(root, 'test')).filter((file) => file.startsWith(FAULTS_DIR) === faults);
 
-const concurrency = Number(process.env.SWITCHYARD_TEST_CONCURRENCY ?? 2);
+const concurrency = Number(process.env.SWITCHYARD_TEST_CONCURRENCY ?? (faults ? 1 : 2));
 const env = await startTestTemporal(files.map(namespaceForTestFile));
 console.error(`test: Temporal at ${env.address}; ${files.length} test files, ${concurrency} at a time`);
 

@@ -41,6 +41,11 @@ export interface ConnectionClosingParams extends Record<string, unknown> {
   detail: string;
 }
 
+/** Refusals in a row after which a client is closed: ten bursts, at least a thousand. */
+export function floodLimitFor(burst: number): number {
+  return Math.max(1000, 10 * burst);
+}
+
 export class RpcConnection implements RpcPeer {
   readonly subscriptions = new Map<string, SessionSubscription>();
   /** Cleared by the ping timer; set again by any pong or frame. */
@@ -55,6 +60,9 @@ export class RpcConnection implements RpcPeer {
   private closed = false;
   private killTimer: NodeJS.Timeout | undefined;
   private readonly bucket: TokenBucket;
+  /** Requests refused by the rate limit since the last one admitted. */
+  private refusedInARow = 0;
+  private readonly floodLimit: number;
   private readonly highWater: number;
   private readonly log: Logger;
   private readonly onWritten = (error?: Error) => {
@@ -73,6 +81,7 @@ export class RpcConnection implements RpcPeer {
   ) {
     this.log = logger.child({ rpcConnection: id });
     this.bucket = new TokenBucket(limits.rateLimit.requestsPerSecond, limits.rateLimit.burst);
+    this.floodLimit = floodLimitFor(limits.rateLimit.burst);
     this.highWater = Math.min(64 * 1024, Math.floor(limits.sendBufferBytes / 4));
     // Binary frames are read as UTF-8 text, like text frames.
     ws.on('message', (data) => this.onMessage(data));
@@ -139,6 +148,32 @@ export class RpcConnection implements RpcPeer {
     this.killTimer.unref();
   }
 
+  /**
+   * The rate limit, and a client that ignores it: one that keeps sending through
+   * `floodLimit` refusals in a row is not reading its -32029s, and answering each would
+   * spend the server's time on it at the expense of every other client. Closed with 1008.
+   */
+  private admit(): number | undefined {
+    const waitMs = this.bucket.take();
+    if (waitMs === undefined) {
+      this.refusedInARow = 0;
+      return undefined;
+    }
+    this.refusedInARow += 1;
+    // A burst of refusals in a row: stop reading its socket until a token is due, so what it
+    // sends meanwhile waits in TCP buffers (its own sends block) instead of costing this
+    // process a refusal each.
+    if (this.refusedInARow >= this.limits.rateLimit.burst && !this.ws.isPaused && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.pause();
+      setTimeout(() => this.ws.resume(), waitMs).unref();
+    }
+    if (this.refusedInARow >= this.floodLimit) {
+      this.log.info({ refused: this.refusedInARow }, 'rpc: closing a client that ignores the rate limit');
+      this.close(CLOSE_CODES.policy, 'rate limit ignored', `${this.refusedInARow} requests in a row over the rate limit; wait data.retryAfterMs after a -32029 before sending again`);
+    }
+    return waitMs;
+  }
+
   /** The client cannot keep up: closed with 1013 so that it reconnects (and resumes with afterSeq). */
   closeSlow(detail: string): void {
     if (this.closing || this.closed) return;
@@ -197,7 +232,7 @@ export class RpcConnection implements RpcPeer {
       peer: this,
       logger: this.log,
       maxBatch: this.limits.maxBatch,
-      admit: () => this.bucket.take(),
+      admit: () => this.admit(),
     })
       .then(({ response, after }) => {
         if (response !== undefined) this.send(response);

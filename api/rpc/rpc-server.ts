@@ -17,6 +17,7 @@ import type { RpcServices, RpcStats } from './context.js';
 import { MethodTable, type AnyRpcMethod } from './method.js';
 import { coreMethods } from './methods/index.js';
 import { authorizeUpgrade, RPC_SUBPROTOCOL } from './upgrade-auth.js';
+import { retryAfterSeconds, type AuthFailureThrottle } from '../webhooks/limits.js';
 
 export const RPC_PATH = '/rpc';
 
@@ -25,6 +26,8 @@ export interface RpcServerOptions {
   logger: Logger;
   /** Methods beyond the core table (tests register the specification's examples this way). */
   extraMethods?: readonly AnyRpcMethod[];
+  /** The hook routes' brake on repeated authentication failures, shared with the upgrade. */
+  authThrottle?: AuthFailureThrottle;
 }
 
 export interface RpcServer {
@@ -87,12 +90,21 @@ export function attachRpcServer(app: FastifyInstance, options: RpcServerOptions)
       return;
     }
     if (shuttingDown) return refuse(socket, 503, 'shutting_down', 'the gateway is shutting down');
+    const remote = request.socket.remoteAddress ?? '';
+    const throttle = config.gateway.auth.token ? options.authThrottle : undefined;
+    const waitMs = throttle?.blockedFor(remote);
+    if (waitMs !== undefined) {
+      counters.refused += 1;
+      return refuse(socket, 429, 'too_many_auth_failures', 'too many failed authentications from this address; try again later', { 'retry-after': retryAfterSeconds(waitMs) });
+    }
     const channels = options.services.channels;
     const decision = authorizeUpgrade(request, {
       token: config.gateway.auth.token,
       bind: config.gateway.bind,
       ...(channels ? { scopedToken: (given: string) => channels.principalOf(given) } : {}),
     });
+    if (decision.ok) throttle?.recordSuccess(remote);
+    else if (decision.status === 401) throttle?.recordFailure(remote);
     if (!decision.ok) {
       counters.refused += 1;
       logger.info({ status: decision.status, code: decision.code, remote: request.socket.remoteAddress }, 'rpc: upgrade refused');

@@ -41,11 +41,12 @@ export class OwnTemporal {
     await waitForTemporal(this.address, { timeoutMs: 60_000 });
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM lets it shut down; SIGKILL is a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const server = this.server;
     if (!server) return;
     const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
+    server.kill(signal);
     await exited;
     this.server = undefined;
   }

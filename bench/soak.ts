@@ -1,0 +1,215 @@
+// Soak (issue 9): `switchyard start` under mixed load for N minutes, the API's and the
+// worker's memory sampled every few seconds, then a trend (least-squares slope, MiB per
+// hour) over the run after its warm-up. Agents run the real `claude` CLI on the fake
+// Messages API. Load, all at once:
+//   - webhooks: POST /hooks/agent at --rate messages per second over --sessions sessions
+//     (one in ten a repeat of an earlier delivery id, which must be deduplicated);
+//   - RPC: clients calling gateway.health, gateway.status, sessions.list and sessions.get;
+//   - subscriptions: clients subscribed to sessions (and to "*"), re-subscribing now and then;
+//   - turns: every accepted message is a turn of the real CLI.
+// Writes bench/results/soak-<time>.csv (git-ignored) and prints the summary.
+//
+//   npx tsx bench/soak.ts --minutes 30 [--rate 0.5] [--sessions 8] [--sample 5] [--rpc-clients 4] [--subscribers 4]
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { RpcClient } from '../client/rpc-client.js';
+import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
+import { API, startSwitchyard, WORKER } from '../test/support/started-gateway.js';
+import { describeMachine } from './machine.js';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '30' },
+    rate: { type: 'string', default: '0.5' },
+    sessions: { type: 'string', default: '8' },
+    sample: { type: 'string', default: '5' },
+    'rpc-clients': { type: 'string', default: '4' },
+    subscribers: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '0.2' },
+  },
+});
+const minutes = Number(values.minutes);
+const rate = Number(values.rate);
+const sessionCount = Number(values.sessions);
+const sampleSeconds = Number(values.sample);
+const rpcClients = Number(values['rpc-clients']);
+const subscribers = Number(values.subscribers);
+const warmupFraction = Number(values.warmup);
+
+interface Sample {
+  t: number;
+  apiMiB: number;
+  workerMiB: number;
+  sent: number;
+  duplicatesSent: number;
+  completed: number;
+  rpcCalls: number;
+  rpcErrors: number;
+  events: number;
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Least-squares slope of y over x (x in seconds), in y per hour. */
+export function slopePerHour(points: Array<{ x: number; y: number }>): number {
+  const valid = points.filter((p) => Number.isFinite(p.y));
+  if (valid.length < 2) return Number.NaN;
+  const n = valid.length;
+  const mx = valid.reduce((s, p) => s + p.x, 0) / n;
+  const my = valid.reduce((s, p) => s + p.y, 0) / n;
+  const sxx = valid.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  const sxy = valid.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0);
+  return sxx === 0 ? 0 : (sxy / sxx) * 3600;
+}
+
+const fake = await startFakeAnthropic();
+console.error(`soak: starting switchyard (${minutes} min, ${rate} msg/s over ${sessionCount} sessions, ${rpcClients} RPC clients, ${subscribers} subscribers)…`);
+const gateway = await startSwitchyard({ fake, label: 'soak', config: { log: { level: 'warn' } } });
+const run = Date.now().toString(36);
+const sessionKeys = Array.from({ length: sessionCount }, (_, i) => `agent:main:soak-${run}-${i}`);
+const counters = { sent: 0, duplicatesSent: 0, rpcCalls: 0, rpcErrors: 0, events: 0 };
+const rpcUrl = `${gateway.api.replace(/^http/, 'ws')}/rpc`;
+const deadline = Date.now() + minutes * 60_000;
+const running = () => Date.now() < deadline;
+
+async function webhookLoad(): Promise<void> {
+  const sentIds: string[] = [];
+  for (let i = 0; running(); i++) {
+    const repeat = i % 10 === 9 && sentIds.length > 0;
+    const id = repeat ? sentIds[Math.floor(Math.random() * sentIds.length)]! : `soak-${run}-${i}`;
+    const sessionKey = sessionKeys[Number(id.split('-').at(-1)) % sessionCount]!;
+    try {
+      const res = await fetch(`${gateway.api}/hooks/agent`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: id, sessionKey, idempotencyKey: id }),
+      });
+      await res.arrayBuffer();
+      if (res.status === 202) {
+        counters.sent += repeat ? 0 : 1;
+        counters.duplicatesSent += repeat ? 1 : 0;
+        if (!repeat) sentIds.push(id);
+      }
+    } catch {
+      // counted by the missing completions
+    }
+    await sleep(1000 / rate);
+  }
+}
+
+async function rpcLoad(index: number): Promise<void> {
+  while (running()) {
+    let client: RpcClient | undefined;
+    try {
+      client = await RpcClient.connect(rpcUrl);
+      // A connection lives for a few hundred calls, then a new one: connects are load too.
+      for (let i = 0; i < 300 && running(); i++) {
+        const key = sessionKeys[(index + i) % sessionCount]!;
+        const [method, params] = ([
+          ['gateway.health', {}],
+          ['gateway.status', {}],
+          ['sessions.list', { limit: 20 }],
+          ['sessions.get', { sessionKey: key }],
+        ] as const)[i % 4]!;
+        counters.rpcCalls += 1;
+        await client.call(method, params).catch(() => void (counters.rpcErrors += 1));
+        await sleep(100);
+      }
+    } catch {
+      counters.rpcErrors += 1;
+      await sleep(1000);
+    } finally {
+      await client?.close().catch(() => undefined);
+    }
+  }
+}
+
+async function subscriberLoad(index: number): Promise<void> {
+  while (running()) {
+    let client: RpcClient | undefined;
+    try {
+      client = await RpcClient.connect(rpcUrl);
+      const sessionKey = index === 0 ? '*' : sessionKeys[index % sessionCount]!;
+      const stream = await client.subscribe(index === 0 ? { sessionKey } : { sessionKey, afterSeq: 0 });
+      const until = Math.min(deadline, Date.now() + 60_000);
+      const reading = (async () => {
+        for await (const _event of stream) counters.events += 1;
+      })();
+      while (Date.now() < until) await sleep(500);
+      await stream.unsubscribe().catch(() => undefined);
+      await client.close();
+      await reading.catch(() => undefined);
+    } catch {
+      await client?.close().catch(() => undefined);
+      await sleep(1000);
+    }
+  }
+}
+
+async function completedTurns(): Promise<number> {
+  let total = 0;
+  for (const key of sessionKeys) total += await gateway.sessions.state(key).then((s) => s.turnCount, () => 0);
+  return total;
+}
+
+const samples: Sample[] = [];
+const started = Date.now();
+const loads = [webhookLoad(), ...Array.from({ length: rpcClients }, (_, i) => rpcLoad(i)), ...Array.from({ length: subscribers }, (_, i) => subscriberLoad(i))];
+const apiPid = () => gateway.currentChild(API);
+const workerPid = () => gateway.currentChild(WORKER);
+while (running()) {
+  samples.push({
+    t: (Date.now() - started) / 1000,
+    apiMiB: rssMiB(apiPid()),
+    workerMiB: rssMiB(workerPid()),
+    completed: await completedTurns(),
+    ...counters,
+  });
+  const last = samples.at(-1)!;
+  console.error(`soak: ${last.t.toFixed(0)} s  api ${last.apiMiB.toFixed(1)} MiB  worker ${last.workerMiB.toFixed(1)} MiB  sent ${last.sent} (+${last.duplicatesSent} repeats)  completed ${last.completed}  rpc ${last.rpcCalls} (${last.rpcErrors} errors)  events ${last.events}`);
+  await sleep(sampleSeconds * 1000);
+}
+await Promise.all(loads);
+// Let the turns still queued finish, then one last count.
+const drainUntil = Date.now() + 300_000;
+while ((await completedTurns()) < counters.sent && Date.now() < drainUntil) await sleep(2000);
+const completed = await completedTurns();
+
+const dir = path.resolve(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+const csvFile = path.join(dir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
+writeFileSync(
+  csvFile,
+  ['t_s,api_rss_mib,worker_rss_mib,sent,duplicates_sent,completed,rpc_calls,rpc_errors,events', ...samples.map((s) => [s.t.toFixed(1), s.apiMiB.toFixed(2), s.workerMiB.toFixed(2), s.sent, s.duplicatesSent, s.completed, s.rpcCalls, s.rpcErrors, s.events].join(','))].join('\n') + '\n',
+);
+
+const afterWarmup = samples.filter((s) => s.t >= samples.at(-1)!.t * warmupFraction);
+const trend = (pick: (s: Sample) => number) => slopePerHour(afterWarmup.map((s) => ({ x: s.t, y: pick(s) })));
+const summary = {
+  machine: describeMachine(),
+  minutes,
+  samples: samples.length,
+  sent: counters.sent,
+  duplicatesSent: counters.duplicatesSent,
+  completed,
+  rpcCalls: counters.rpcCalls,
+  rpcErrors: counters.rpcErrors,
+  events: counters.events,
+  apiMiB: { first: afterWarmup[0]?.apiMiB, last: afterWarmup.at(-1)?.apiMiB, max: Math.max(...samples.map((s) => s.apiMiB).filter(Number.isFinite)), slopeMiBPerHour: trend((s) => s.apiMiB) },
+  workerMiB: { first: afterWarmup[0]?.workerMiB, last: afterWarmup.at(-1)?.workerMiB, max: Math.max(...samples.map((s) => s.workerMiB).filter(Number.isFinite)), slopeMiBPerHour: trend((s) => s.workerMiB) },
+  csv: path.relative(process.cwd(), csvFile),
+};
+console.log(JSON.stringify(summary, null, 2));
+await gateway.stop();
+await fake.close();
+process.exit(completed >= counters.sent ? 0 : 1);
