@@ -5,73 +5,18 @@
 // Exit status: 0 done, 1 the gateway answered with an error (unknown channel, ...), 2 bad
 // usage, 3 no connection, 78 invalid config.
 import { Command, Option } from 'commander';
-import { RpcClient, RpcConnectError, RpcResponseError, type RpcParams, type RpcResult } from '../../client/rpc-client.js';
-import { CALL_EXIT, rpcTarget } from './call.js';
-import { addConfigFlagOptions } from './config.js';
+import type { RpcResult } from '../../client/rpc-client.js';
+import { rpcCommandGroup, type RpcCommandIO } from '../rpc-command-group.js';
 
 type ChannelView = RpcResult<'channels.start'>;
-type Method = 'channels.list' | 'channels.start' | 'channels.stop' | 'channels.restart' | 'channels.logs';
 
-export interface ChannelsCommandIO {
-  writeOut?: (text: string) => void;
-  writeErr?: (text: string) => void;
-}
-
-export function channelsCommand(io: ChannelsCommandIO = {}): Command {
-  const out = io.writeOut ?? ((text: string) => process.stdout.write(text));
-  const err = io.writeErr ?? ((text: string) => process.stderr.write(text));
-  const channels = new Command('channels')
-    .description('the channel adapters of a running gateway: state, start, stop, restart, logs; see docs/channels.md')
-    .addHelpText('after', '\nExit status: 0 done, 1 the gateway answered with an error, 2 bad usage, 3 no connection, 78 invalid config.');
-
-  const sub = (name: string, description: string) => {
-    const command = new Command(name)
-      .description(description)
-      .option('--url <url>', "the gateway's WebSocket URL (default: ws://<gateway.bind>:<gateway.port>/rpc from the config)")
-      .option('--token <token>', 'bearer token (default: $SWITCHYARD_TOKEN, else gateway.auth.token from the config)')
-      .option('--json', 'print the answer as one line of JSON');
-    addConfigFlagOptions(command);
-    channels.addCommand(command);
-    return command;
-  };
-
-  async function run<M extends Method>(self: Command, method: M, params: () => RpcParams<M>, show: (result: RpcResult<M>) => string): Promise<void> {
-    const options = self.opts<{ url?: string; token?: string; json?: boolean }>();
-    let built: RpcParams<M>;
-    try {
-      built = params();
-    } catch (error) {
-      err(`switchyard channels ${self.name()}: ${(error as Error).message}\n`);
-      process.exitCode = CALL_EXIT.usage;
-      return;
-    }
-    const { url, token } = rpcTarget(self, options);
-    let client: RpcClient;
-    try {
-      client = await RpcClient.connect(url, token ? { token } : {});
-    } catch (error) {
-      const hint = error instanceof RpcConnectError && error.status === 401 ? ' (pass --token or set SWITCHYARD_TOKEN)' : '';
-      err(`switchyard channels: cannot connect to ${url}: ${(error as Error).message}${hint}\n`);
-      process.exitCode = CALL_EXIT.connection;
-      return;
-    }
-    try {
-      const result = await (client.call as (method: string, params: unknown) => Promise<RpcResult<M>>)(method, built);
-      out(options.json ? `${JSON.stringify(result)}\n` : show(result));
-      process.exitCode = CALL_EXIT.ok;
-    } catch (error) {
-      if (error instanceof RpcResponseError) {
-        if (options.json) err(`${JSON.stringify({ code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) })}\n`);
-        else err(`error ${error.code}: ${error.message}${dataText(error.data)}\n`);
-        process.exitCode = CALL_EXIT.rpcError;
-      } else {
-        err(`switchyard channels: ${(error as Error).message}\n`);
-        process.exitCode = CALL_EXIT.connection;
-      }
-    } finally {
-      await client.close().catch(() => undefined);
-    }
-  }
+export function channelsCommand(io: RpcCommandIO = {}): Command {
+  const { group: channels, sub, run } = rpcCommandGroup(
+    'channels',
+    'the channel adapters of a running gateway: state, start, stop, restart, logs; see docs/channels.md',
+    io,
+    dataText,
+  );
 
   sub('list', 'every channel: state, pid, uptime, restarts, last exit').action(async (_options: unknown, self: Command) => {
     await run(self, 'channels.list', () => ({}), (result) => channelTable(result.channels));

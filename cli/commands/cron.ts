@@ -7,19 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
-import { RpcClient, RpcConnectError, RpcResponseError, type RpcParams, type RpcResult } from '../../client/rpc-client.js';
+import type { RpcParams, RpcResult } from '../../client/rpc-client.js';
 import { OVERLAP_MODES } from '../../cron/types.js';
-import { CALL_EXIT, rpcTarget } from './call.js';
-import { addConfigFlagOptions } from './config.js';
+import { rpcCommandGroup, type RpcCommandIO } from '../rpc-command-group.js';
 
 type JobView = RpcResult<'cron.get'>;
 type RunView = RpcResult<'cron.runs'>['runs'][number];
-
-interface ConnectionOptions {
-  url?: string;
-  token?: string;
-  json?: boolean;
-}
 
 interface JobFlags {
   cron?: string;
@@ -44,74 +37,15 @@ interface JobFlags {
   job?: string;
 }
 
-export interface CronCommandIO {
-  writeOut?: (text: string) => void;
-  writeErr?: (text: string) => void;
-}
-
 class UsageError extends Error {}
 
-export function cronCommand(io: CronCommandIO = {}): Command {
-  const out = io.writeOut ?? ((text: string) => process.stdout.write(text));
-  const err = io.writeErr ?? ((text: string) => process.stderr.write(text));
-  const cron = new Command('cron')
-    .description('manage cron jobs (Temporal Schedules cron:<name>) of a running gateway; see docs/cron.md')
-    .addHelpText('after', '\nExit status: 0 done, 1 the gateway answered with an error, 2 bad usage, 3 no connection, 78 invalid config.');
-
-  /** A subcommand with the connection options, whose action makes one RPC call and prints its answer. */
-  const sub = (name: string, description: string) => {
-    const command = new Command(name)
-      .description(description)
-      .option('--url <url>', "the gateway's WebSocket URL (default: ws://<gateway.bind>:<gateway.port>/rpc from the config)")
-      .option('--token <token>', 'bearer token (default: $SWITCHYARD_TOKEN, else gateway.auth.token from the config)')
-      .option('--json', 'print the answer as one line of JSON');
-    addConfigFlagOptions(command);
-    cron.addCommand(command);
-    return command;
-  };
-
-  async function run<M extends 'cron.add' | 'cron.list' | 'cron.get' | 'cron.update' | 'cron.pause' | 'cron.resume' | 'cron.trigger' | 'cron.remove' | 'cron.runs'>(
-    self: Command,
-    method: M,
-    params: () => RpcParams<M>,
-    show: (result: RpcResult<M>) => string,
-  ): Promise<void> {
-    const options = self.opts<ConnectionOptions>();
-    let built: RpcParams<M>;
-    try {
-      built = params();
-    } catch (error) {
-      err(`switchyard cron ${self.name()}: ${(error as Error).message}\n`);
-      process.exitCode = CALL_EXIT.usage;
-      return;
-    }
-    const { url, token } = rpcTarget(self, options);
-    let client: RpcClient;
-    try {
-      client = await RpcClient.connect(url, token ? { token } : {});
-    } catch (error) {
-      const hint = error instanceof RpcConnectError && error.status === 401 ? ' (pass --token or set SWITCHYARD_TOKEN)' : '';
-      err(`switchyard cron: cannot connect to ${url}: ${(error as Error).message}${hint}\n`);
-      process.exitCode = CALL_EXIT.connection;
-      return;
-    }
-    try {
-      const result = await (client.call as (method: string, params: unknown) => Promise<RpcResult<M>>)(method, built);
-      out(options.json ? `${JSON.stringify(result)}\n` : show(result));
-      process.exitCode = CALL_EXIT.ok;
-    } catch (error) {
-      if (error instanceof RpcResponseError) {
-        if (options.json) err(`${JSON.stringify({ code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) })}\n`);
-        else err(`error ${error.code}: ${error.message}${issuesText(error.data)}\n`);
-        process.exitCode = CALL_EXIT.rpcError;
-      } else {
-        err(`switchyard cron: ${(error as Error).message}\n`);
-        process.exitCode = CALL_EXIT.connection;
-      }
-    } finally {
-      await client.close().catch(() => undefined);
-    }
-  }
+export function cronCommand(io: RpcCommandIO = {}): Command {
+  const { group: cron, sub, run } = rpcCommandGroup(
+    'cron',
+    'manage cron jobs (Temporal Schedules cron:<name>) of a running gateway; see docs/cron.md',
+    io,
+    issuesText,
+  );
 
   addJobOptions(sub('add', 'add a job: when (--cron, --every or --at), what (--prompt) and how').argument('<name>', 'the job; its schedule is cron:<name>')).action(
     async (name: string, _options: unknown, self: Command) => {
