@@ -114,7 +114,7 @@ describe('switchyard config', () => {
     const { stdout, exitCode } = await run(['schema'], at);
     assert.equal(exitCode, 0, 'the schema does not depend on the config being valid');
     const schema = JSON.parse(stdout);
-    assert.deepEqual(Object.keys(schema.properties), ['gateway', 'temporal', 'worker', 'log', 'agentDefaults', 'agents', 'webhooks', 'cron', 'channels']);
+    assert.deepEqual(Object.keys(schema.properties), ['gateway', 'temporal', 'worker', 'log', 'agentDefaults', 'agents', 'webhooks', 'cron', 'channels', 'observability']);
   });
 });
 
