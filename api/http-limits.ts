@@ -8,3 +8,17 @@
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** To receive the whole request, body included. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** The limits a server is built with; tests shorten them (Node's check interval included). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How often Node looks for connections past a limit (its default is 30 s). */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  checkIntervalMs: 30_000,
+};

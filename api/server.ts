@@ -24,7 +24,7 @@ import type { AnyRpcMethod } from './rpc/method.js';
 import { attachRpcServer, type RpcServer } from './rpc/rpc-server.js';
 import { SessionService } from './session-service.js';
 import { AuthFailureThrottle } from './webhooks/limits.js';
-import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './http-limits.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 
 export interface ApiServerOptions {
   config: Config;
@@ -39,6 +39,8 @@ export interface ApiServerOptions {
   home?: string;
   /** Stop channel adapters a previous API process of this home left behind (under `switchyard start`). */
   cleanStaleChannels?: boolean;
+  /** How long a client may take to send a request (tests shorten them). */
+  httpLimits?: HttpLimits;
   /** This process's metrics; a fresh registry by default. */
   metrics?: GatewayMetrics;
 }
@@ -61,6 +63,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     policyOf: (agentId) => agentPolicy(config, agentId),
     logger: options.logger,
   });
+  const limits = options.httpLimits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: config.gateway.bodyLimit,
@@ -68,9 +71,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     // The same key as the worker's log lines of the turn the request starts.
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: () => crypto.randomUUID(),
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: limits.requestTimeoutMs,
+    http: { connectionsCheckingInterval: limits.checkIntervalMs },
   });
-  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  app.server.headersTimeout = limits.headersTimeoutMs;
   registerErrorHandling(app);
   observeHttp(app, metrics);
   const turnMetrics = new TurnMetrics(metrics);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setImmediate as yieldNow, setTimeout as sleep } from 'node:timers/promises';
-import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../api/http-limits.js';
+import type { HttpLimits } from '../api/http-limits.js';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { postRaw, startTestGateway, type TestGateway } from './support/gateway.js';
 import { RawRpc } from './support/rpc.js';
@@ -14,13 +14,15 @@ import { eventually } from './support/sessions.js';
 import { recordFigures } from './faults/support.js';
 
 const BODY_LIMIT = 4096;
+// Production's limits (10 s, 30 s, checked every 30 s) scaled down; the mechanism is the same.
+const LIMITS: HttpLimits = { headersTimeoutMs: 3000, requestTimeoutMs: 5000, checkIntervalMs: 500 };
 
 let fake: FakeAnthropic;
 let gateway: TestGateway;
 
 before(async () => {
   fake = await startFakeAnthropic();
-  gateway = await startTestGateway({ fake, worker: false, config: { gateway: { bodyLimit: BODY_LIMIT } } });
+  gateway = await startTestGateway({ fake, worker: false, httpLimits: LIMITS, config: { gateway: { bodyLimit: BODY_LIMIT } } });
 });
 after(async () => {
   await gateway?.close();
@@ -74,7 +76,7 @@ function slowClient(start: string, drip: string): { closed: Promise<string>; soc
 }
 
 describe('slow clients', () => {
-  test(`headers sent a byte a second are cut off (headersTimeout ${HEADERS_TIMEOUT_MS} ms), and others are served meanwhile`, async () => {
+  test(`headers sent a byte a second are cut off (headersTimeout ${LIMITS.headersTimeoutMs} ms), and others are served meanwhile`, async () => {
     const slow = slowClient('GET /healthz HTTP/1.1\r\nHost: x\r\n', 'a');
     assert.ok(await healthy(), 'another client is served');
     const answer = await slow.closed;
@@ -82,7 +84,7 @@ describe('slow clients', () => {
     assert.ok(await healthy());
   });
 
-  test(`a body sent a byte a second is cut off (requestTimeout ${REQUEST_TIMEOUT_MS} ms)`, async () => {
+  test(`a body sent a byte a second is cut off (requestTimeout ${LIMITS.requestTimeoutMs} ms)`, async () => {
     const slow = slowClient('POST /hooks/agent HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{', ' ');
     const answer = await slow.closed;
     assert.match(answer, /^(HTTP\/1\.1 408|)/, 'closed, with a 408 or nothing');

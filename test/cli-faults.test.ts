@@ -11,7 +11,7 @@ let fake: FakeAnthropic;
 let gateway: TestGateway;
 // Longer than a loaded machine needs to start the CLI (it counts as silence), short enough
 // for a test.
-const STALL = '20s';
+const STALL = '12s';
 const echo = (req: RecordedRequest): Reply => ({ kind: 'text', text: `echo: ${req.prompt ?? ''}` });
 /** Every main call whose prompt is exactly `prompt` gets `reply`, whatever the attempt. */
 function alwaysFor(prompt: string, reply: Reply): void {
@@ -83,7 +83,7 @@ describe('a hung CLI', () => {
 
   test('a tool that runs silently for longer than stallTimeout is not a stall', async () => {
     const sessionKey = newSession('watched');
-    fake.enqueueFor('slow-tool', { kind: 'tool', name: 'Bash', input: { command: 'sleep 25 && echo slept', description: 'wait' }, then: 'the tool slept' });
+    fake.enqueueFor('slow-tool', { kind: 'tool', name: 'Bash', input: { command: 'sleep 16 && echo slept', description: 'wait' }, then: 'the tool slept' });
     const sent = await sendMessage(gateway, { message: 'slow-tool', sessionKey });
     const outcome = await outcomeOf(gateway, sessionKey, sent.messageId);
     assert.equal(outcome.type, 'turn.completed');

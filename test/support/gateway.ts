@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { CronActivityHooks } from '../../activities/cron-activities.js';
+import type { HttpLimits } from '../../api/http-limits.js';
 import type { AnyRpcMethod } from '../../api/rpc/method.js';
 import { buildApiServer, type ApiServer } from '../../api/server.js';
 import { ConfigSchema, type Config, type ConfigInput } from '../../config/schema.js';
@@ -57,6 +58,8 @@ export async function startTestGateway(options: {
   temporalAddress?: string;
   /** JSON-RPC methods registered on this gateway only (the specification's examples). */
   extraRpcMethods?: readonly AnyRpcMethod[];
+  /** Shorter HTTP limits than production's (slow-client tests). */
+  httpLimits?: HttpLimits;
   /** Test seams of the cron activities (e.g. fail a send after it was accepted). */
   cronHooks?: CronActivityHooks;
   /** The API's logger (a test that reads the log lines); default pino to stdout at config.log.level. */
@@ -93,6 +96,7 @@ export async function startTestGateway(options: {
     internalToken: INTERNAL_TOKEN,
     home: workDir,
     ...(options.extraRpcMethods ? { extraRpcMethods: options.extraRpcMethods } : {}),
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const listening = api.app.server.address();
