@@ -8,7 +8,7 @@ import { TURN_FAILURE } from '../contracts/session.js';
 import { ToolAudit } from './tool-audit.js';
 import { parseToolRule } from './tool-policy.js';
 import { mintHookToken } from './hook-token.js';
-import { hookSettings, readAgentSettings, writeSettingsFile } from './settings-file.js';
+import { hookSettings, readAgentSettings, writeSettingsFile, type HookEvent } from './settings-file.js';
 
 export interface HookEndpoint {
   /** POST /internal/hooks of the API, as the worker reaches it. */
@@ -39,7 +39,7 @@ export async function prepareTurnHooks(
     expiresAt: now + turn.turnTimeoutMs + TOKEN_GRACE_MS,
   });
   const own = agent.settingsFile ? await readAgentSettings(path.resolve(baseDir, agent.settingsFile)) : {};
-  const { file, remove } = await writeSettingsFile(hookSettings({ url: endpoint.url, token }, own));
+  const { file, remove } = await writeSettingsFile(hookSettings({ url: endpoint.url, token }, own, eventsOf(agent)));
   return { settingsFile: file, remove };
 }
 
@@ -66,4 +66,11 @@ export async function openTurnHooks(
     throw ApplicationFailure.create({ type: TURN_FAILURE.config, nonRetryable: true, message: `agents.${request.agentId}.settingsFile: ${(err as Error).message}` });
   }
   return { settingsFile: hooks.settingsFile, audit, close: hooks.remove };
+}
+
+/** The agent's hook events; PreToolUse always when it has deny rules, since they are enforced there. */
+function eventsOf(agent: AgentConfig): HookEvent[] {
+  const events = new Set<HookEvent>(agent.hookEvents);
+  if (agent.toolPolicy.deny.length > 0) events.add('PreToolUse');
+  return [...events];
 }

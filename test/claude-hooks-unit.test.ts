@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { mintHookToken, verifyHookToken, type HookTokenClaims } from '../claude-hooks/hook-token.js';
-import { HOOK_EVENTS, hookSettings } from '../claude-hooks/settings-file.js';
+import { DEFAULT_HOOK_EVENTS, HOOK_EVENTS, hookSettings } from '../claude-hooks/settings-file.js';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ToolAudit, withToolAudit } from '../claude-hooks/tool-audit.js';
 import { bashSubjects, deniedBy, parseToolRule } from '../claude-hooks/tool-policy.js';
@@ -137,7 +137,9 @@ describe('settings file', () => {
       assert.ok(!text.includes(KEY), 'the internal token is never written');
       const settings = JSON.parse(text);
       assert.deepEqual(settings.env, { A: '1' });
-      const token = /^Bearer (.+)$/.exec(settings.hooks.Stop[0].hooks[0].headers.Authorization)![1]!;
+      // The default events: those that fire when the agent acts, none on every turn.
+      assert.deepEqual(Object.keys(settings.hooks).sort(), [...DEFAULT_HOOK_EVENTS].sort());
+      const token = /^Bearer (.+)$/.exec(settings.hooks.PreToolUse[0].hooks[0].headers.Authorization)![1]!;
       const check = verifyHookToken(KEY, token, Date.now());
       assert.ok(check.ok && check.claims.turnId === 't1' && check.claims.expiresAt > Date.now() + 60_000);
       await hooks.close();

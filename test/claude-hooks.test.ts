@@ -20,7 +20,7 @@ before(async () => {
   gateway = await startTestGateway({
     fake,
     config: {
-      agentDefaults: { allowedTools: ['Bash'] },
+      agentDefaults: { allowedTools: ['Bash'], hookEvents: ['PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Notification', 'Stop'] },
       agents: {
         main: {},
         guarded: { toolPolicy: { deny: ['Bash(rm:*)'] } },
