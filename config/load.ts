@@ -167,6 +167,14 @@ function readConfigFile(file: string, env: NodeJS.ProcessEnv): Record<string, un
   return interpolated;
 }
 
+/**
+ * The yaml library's message without the source text some of them end with (an unresolved
+ * alias names itself: `token: *s3cret` would print the token). The position says where.
+ */
+function withoutSourceText(message: string): string {
+  return message.replace(/:\s[\s\S]*$/, '');
+}
+
 /** Parses YAML text; syntax errors name the file, line and column, never the text itself. */
 export function parseYamlDocument(text: string, file: string): Record<string, unknown> {
   const lineCounter = new LineCounter();
@@ -174,13 +182,13 @@ export function parseYamlDocument(text: string, file: string): Record<string, un
   const error = document.errors[0];
   if (error) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw new ConfigError({ source: `${file}:${line}:${col}`, message: `invalid YAML: ${error.message}` });
+    throw new ConfigError({ source: `${file}:${line}:${col}`, message: `invalid YAML: ${withoutSourceText(error.message)}` });
   }
   let value: unknown;
   try {
     value = document.toJS({ maxAliasCount: 1000 });
   } catch (cause) {
-    throw new ConfigError({ source: file, message: `invalid YAML: ${(cause as Error).message}` }, { cause });
+    throw new ConfigError({ source: file, message: `invalid YAML: ${withoutSourceText((cause as Error).message)}` });
   }
   if (value === null || value === undefined) return {};
   if (!isPlainObject(value)) {
