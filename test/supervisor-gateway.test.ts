@@ -239,7 +239,9 @@ describe('gateway supervisor', { skip }, () => {
     const t = await setup('exit78', { temporal: { address: devServerAddress } }, { FIXTURE_WORKER_MODE: 'exit78' });
     const gw = await t.start();
     assert.equal(await gw.done, 78);
-    await assert.rejects(gw.ready);
+    // The API starts beside the worker, so on a busy machine it may answer /healthz before the
+    // worker's exit is seen: `ready` may have resolved first; either way it has settled.
+    await gw.ready.catch(() => undefined);
     const out = t.lines.join('\n');
     assert.match(out, /worker stopped for good: worker exited with code 78 \(configuration error/);
     assert.match(out, /worker\.maxConcurrentTurns/);
