@@ -9,12 +9,15 @@ import path from 'node:path';
 export const HOOK_EVENTS = ['PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Notification', 'UserPromptSubmit', 'Stop', 'SubagentStop', 'PreCompact', 'SessionEnd'] as const;
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 /**
- * The ones every turn gets unless the agent says otherwise: those that fire only when the agent
- * does something (a tool call, a notice, a compaction). The CLI waits for each http hook, about
- * 45 to 90 ms apiece (measured with 2.1.197), so UserPromptSubmit, Stop and SessionEnd, which
- * fire on every turn and say nothing turn.started and turn.completed do not, are opt-in.
+ * None: a turn gets the gateway's hooks when its agent asks for events or has deny rules. Any
+ * settings the CLI loads, even an empty `--settings` file or a user settings.json with only
+ * `env`, make it start 110 to 150 ms later (measured with 2.1.197: 1455 ms bare, 1587 ms with an
+ * empty --settings), and on top of that it waits for each http hook that fires, 45 to 90 ms
+ * apiece. The tool audit and `turn.tool` come from the CLI's stream-json and need no hook.
  */
-export const DEFAULT_HOOK_EVENTS: readonly HookEvent[] = ['PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Notification', 'PreCompact'];
+export const DEFAULT_HOOK_EVENTS: readonly HookEvent[] = [];
+/** What `hookEvents` usually holds when an agent wants to hear its tools: the events that fire only when the agent acts. */
+export const TOOL_HOOK_EVENTS: readonly HookEvent[] = ['PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Notification', 'PreCompact'];
 /** Events whose matcher is a tool name. */
 const TOOL_EVENTS = new Set<string>(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
 /** Seconds the CLI waits for an answer; then it carries on as if there were no hook. */

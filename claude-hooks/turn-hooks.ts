@@ -30,6 +30,7 @@ export async function prepareTurnHooks(
   agent: AgentConfig,
   turn: { sessionKey: string; turnId: string; agentId: string; turnTimeoutMs: number },
   baseDir: string,
+  events: readonly HookEvent[],
   now = Date.now(),
 ): Promise<TurnHooks> {
   const token = mintHookToken(endpoint.internalToken, {
@@ -39,12 +40,12 @@ export async function prepareTurnHooks(
     expiresAt: now + turn.turnTimeoutMs + TOKEN_GRACE_MS,
   });
   const own = agent.settingsFile ? await readAgentSettings(path.resolve(baseDir, agent.settingsFile)) : {};
-  const { file, remove } = await writeSettingsFile(hookSettings({ url: endpoint.url, token }, own, eventsOf(agent)));
+  const { file, remove } = await writeSettingsFile(hookSettings({ url: endpoint.url, token }, own, events));
   return { settingsFile: file, remove };
 }
 
 export interface OpenTurnHooks {
-  /** Absent when the worker has no hook endpoint (no internal token). */
+  /** Absent when the agent listens to no hook event, or the worker has no hook endpoint (no internal token). */
   settingsFile?: string;
   audit: ToolAudit;
   close: () => Promise<void>;
@@ -58,10 +59,12 @@ export async function openTurnHooks(
   baseDir: string,
 ): Promise<OpenTurnHooks> {
   const audit = new ToolAudit(request.agentId, agent.toolPolicy.deny.map(parseToolRule));
-  if (!endpoint) return { audit, close: async () => undefined };
+  const events = eventsOf(agent);
+  // No events, no settings file: the CLI starts measurably later with one (settings-file.ts).
+  if (!endpoint || events.length === 0) return { audit, close: async () => undefined };
   let hooks: TurnHooks;
   try {
-    hooks = await prepareTurnHooks(endpoint, agent, { ...request, turnTimeoutMs: parseDuration(agent.turnTimeout) }, baseDir);
+    hooks = await prepareTurnHooks(endpoint, agent, { ...request, turnTimeoutMs: parseDuration(agent.turnTimeout) }, baseDir, events);
   } catch (err) {
     throw ApplicationFailure.create({ type: TURN_FAILURE.config, nonRetryable: true, message: `agents.${request.agentId}.settingsFile: ${(err as Error).message}` });
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { mintHookToken, verifyHookToken, type HookTokenClaims } from '../claude-hooks/hook-token.js';
-import { DEFAULT_HOOK_EVENTS, HOOK_EVENTS, hookSettings } from '../claude-hooks/settings-file.js';
+import { HOOK_EVENTS, TOOL_HOOK_EVENTS, hookSettings } from '../claude-hooks/settings-file.js';
 import { ApplicationFailure } from '@temporalio/activity';
 import { ToolAudit, withToolAudit } from '../claude-hooks/tool-audit.js';
 import { bashSubjects, deniedBy, parseToolRule } from '../claude-hooks/tool-policy.js';
@@ -124,11 +124,25 @@ describe('settings file', () => {
     assert.equal(own.hooks.PreToolUse.length, 1, 'the input is not changed');
   });
 
+  test('an agent that listens to no hook event gets no settings file of the gateway', async () => {
+    const agent = AgentSchema.parse({ settingsFile: 'own.json' });
+    assert.deepEqual(agent.hookEvents, []);
+    const hooks = await openTurnHooks({ url: target.url, internalToken: KEY }, agent, { sessionKey: 'k', turnId: 't', agentId: 'main' }, '/nonexistent');
+    assert.equal(hooks.settingsFile, undefined, 'the agent\'s own settingsFile goes to the CLI as it is');
+    const denying = AgentSchema.parse({ toolPolicy: { deny: ['Bash(rm:*)'] } });
+    const enforced = await openTurnHooks({ url: target.url, internalToken: KEY }, denying, { sessionKey: 'k', turnId: 't', agentId: 'main' }, '/nonexistent');
+    try {
+      assert.deepEqual(Object.keys(JSON.parse(readFileSync(enforced.settingsFile!, 'utf8')).hooks), ['PreToolUse'], 'deny rules need PreToolUse');
+    } finally {
+      await enforced.close();
+    }
+  });
+
   test('a turn gets a private settings file, without the internal token, removed afterwards', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hooks-unit-'));
     try {
       writeFileSync(path.join(dir, 'own.json'), JSON.stringify({ env: { A: '1' } }));
-      const agent = AgentSchema.parse({ settingsFile: 'own.json', turnTimeout: '1m' });
+      const agent = AgentSchema.parse({ settingsFile: 'own.json', turnTimeout: '1m', hookEvents: [...TOOL_HOOK_EVENTS] });
       const hooks = await openTurnHooks({ url: target.url, internalToken: KEY }, agent, { sessionKey: 'agent:main:u', turnId: 't1', agentId: 'main' }, dir);
       const file = hooks.settingsFile!;
       assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -137,8 +151,7 @@ describe('settings file', () => {
       assert.ok(!text.includes(KEY), 'the internal token is never written');
       const settings = JSON.parse(text);
       assert.deepEqual(settings.env, { A: '1' });
-      // The default events: those that fire when the agent acts, none on every turn.
-      assert.deepEqual(Object.keys(settings.hooks).sort(), [...DEFAULT_HOOK_EVENTS].sort());
+      assert.deepEqual(Object.keys(settings.hooks).sort(), [...TOOL_HOOK_EVENTS].sort());
       const token = /^Bearer (.+)$/.exec(settings.hooks.PreToolUse[0].hooks[0].headers.Authorization)![1]!;
       const check = verifyHookToken(KEY, token, Date.now());
       assert.ok(check.ok && check.claims.turnId === 't1' && check.claims.expiresAt > Date.now() + 60_000);
@@ -154,7 +167,7 @@ describe('settings file', () => {
     try {
       writeFileSync(path.join(dir, 'bad.json'), '{ nope');
       for (const settingsFile of ['bad.json', 'missing.json']) {
-        const agent = AgentSchema.parse({ settingsFile });
+        const agent = AgentSchema.parse({ settingsFile, hookEvents: ['PreToolUse'] });
         await assert.rejects(openTurnHooks({ url: target.url, internalToken: KEY }, agent, { sessionKey: 'k', turnId: 't', agentId: 'main' }, dir), (err: Error & { type?: string; nonRetryable?: boolean }) => {
           assert.equal(err.type, 'AgentConfigError');
           assert.equal(err.nonRetryable, true);
