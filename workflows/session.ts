@@ -75,6 +75,12 @@ const { publishEvents: publishEventsLocally } = proxyLocalActivities<LightActivi
   retry: { maximumAttempts: 1 },
 });
 
+// The events that lead into a turn (its messages' turn.queued, its turn.started) ride on the
+// turn's own activity, which publishes them as it starts. A workflow task completes only once
+// its local activities have, so publishing them locally held the agent's activity back by one
+// or two local round trips on every turn of an idle session. Histories from before keep that.
+const ANNOUNCE_WITH_TURN = 'announce-with-turn';
+
 // Result delivery: a receiver that is down gets the result when it returns, within a day.
 const { deliverResult } = proxyActivities<DeliveryActivities>({
   taskQueue: WORKFLOW_TASK_QUEUE,
@@ -112,6 +118,8 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
   let resetRequested = false;
   let turnsThisRun = 0;
   let status: SessionStatus | undefined;
+  /** The main loop has stopped taking messages: the run is about to continue as new. */
+  let closing = false;
 
   // Durable events are published live in order, without holding up the turns.
   let unpublished: ReturnType<EventLog['append']>[] = [];
@@ -187,7 +195,9 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     });
     // Workflow log lines go through a sink: no command, nothing replayed, not logged on replay.
     workflowLog.info('message queued', { sessionKey, messageId: message.messageId, source: message.source, requestId: message.requestId });
-    flush();
+    // With no turn running, the main loop starts one in this workflow task and its activity
+    // publishes this event; while one runs, publish it now.
+    if (current !== undefined || closing || !patched(ANNOUNCE_WITH_TURN)) flush();
     if (current && busy === 'interrupt' && current.cancelReason === undefined) {
       current.cancelReason = `interrupted by message ${message.messageId}`;
       current.scope.cancel();
@@ -259,7 +269,11 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     setStatus('running');
     record('turn.started', turnId, policy.now, { messageIds, claudeSessionId, resumed: !claudeSessionFresh });
     workflowLog.info('turn started', { sessionKey, turnId, messageIds, requestId: first.requestId });
-    flush();
+    let announce: DurableSessionEvent[] | undefined;
+    if (patched(ANNOUNCE_WITH_TURN)) {
+      announce = unpublished;
+      unpublished = [];
+    } else flush();
 
     const { runAgentTurn } = agentActivities(policy);
     let outcome: DurableSessionEvent;
@@ -274,6 +288,7 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
           claudeSessionId,
           freshSession: claudeSessionFresh,
           ...(first.requestId ? { requestId: first.requestId } : {}),
+          ...(announce?.length ? { announce } : {}),
         }),
       );
       claudeSessionId = result.claudeSessionId;
@@ -333,6 +348,7 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     await runTurn(batch);
   }
 
+  closing = true;
   await condition(allHandlersFinished);
   applyIdleReset();
   flush();
