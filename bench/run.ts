@@ -30,7 +30,12 @@ const BENCHES: Bench[] = [
     what:
       'Message in (`POST /hooks/agent`, sync mode, a fresh session each time) to `turn.completed` back, through signalWithStart, ' +
       'the session workflow, the agent task queue and the CLI, against bare `claude -p` with the same flags on the same fake ' +
-      'Messages API, interleaved in one run. Target: ratio of medians under 1.10.',
+      'Messages API, interleaved in one run. Target: ratio of medians under 1.10. The agent runs with the default config, ' +
+      'so without a hooks settings file (docs/hooks.md: any settings file makes the CLI start 110 to 150 ms later). ' +
+      'What the overhead is made of, measured from the workflow history of single turns: signalWithStart 7 to 20 ms, the ' +
+      'first workflow task about 26 ms, the activity dispatched 5 to 10 ms later, and after the CLI exits 25 to 30 ms until ' +
+      'the HTTP answer. On this 2-core VM the ratio moves with the load on the machine (runs of the same code right after a ' +
+      'test suite came out 0.05 to 0.1 higher), so take it on a quiet machine.',
     run: async ({ runs }) => turnOverheadTable(await benchTurnOverhead(runs)),
   },
   {
