@@ -20,10 +20,11 @@ const processGone = (pid: number) => !processRunning(pid);
 
 const FIXTURES: Record<string, string> = {
   // Prints, then lives until SIGTERM; exits 0 on it.
+  // The handler first: the test sends SIGTERM as soon as it has read both lines.
   'steady.mjs': `
+    process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(0); });
     console.log('hello from steady');
     console.error('a line on stderr');
-    process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(0); });
     setInterval(() => {}, 1000);
   `,
   // Exits with the code given as argv[2] after argv[3] ms.
@@ -43,9 +44,9 @@ const FIXTURES: Record<string, string> = {
   // (or, with argv[2] === 'crash', exits 1 shortly after).
   'parent.mjs': `
     import { spawn } from 'node:child_process';
+    process.on('SIGTERM', () => { console.log('parent got SIGTERM'); process.exit(0); });
     const gc = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => console.log('grandchild got SIGTERM')); console.log('grandchild ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'inherit', 'inherit'] });
     console.log('grandchild ' + gc.pid);
-    process.on('SIGTERM', () => { console.log('parent got SIGTERM'); process.exit(0); });
     if (process.argv[2] === 'crash') setTimeout(() => process.exit(1), 300);
     setInterval(() => {}, 1000);
   `,
