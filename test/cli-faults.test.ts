@@ -47,7 +47,8 @@ async function claudeSessionOf(sessionKey: string): Promise<string> {
   });
 }
 
-describe('a hung CLI', () => {
+// The three wait on timers more than they work, each in a session of its own: run them at once.
+describe('a hung CLI', { concurrency: true }, () => {
   test('one that writes nothing is stopped after stallTimeout and retried; the retry answers', async () => {
     const sessionKey = newSession('watched');
     fake.enqueueFor('hang-once', { kind: 'hang' });
