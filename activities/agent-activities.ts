@@ -46,11 +46,6 @@ interface Checkpoint {
 export function createAgentActivities(deps: AgentActivityDeps) {
   async function runAgentTurn(request: TurnRequest): Promise<TurnResult> {
     const ctx = Context.current();
-    // First, so that subscribers see turn.started before anything else of this turn; again on
-    // a retry, which subscribers drop by seq.
-    if (request.announce?.length) {
-      deps.publisher.deliver(request.announce).catch((err: Error) => ctx.log.warn('turn start not published live', { error: err.message }));
-    }
     const agent = resolveAgent(deps.config(), request.agentId);
     if (!agent) {
       throw ApplicationFailure.create({

@@ -100,12 +100,6 @@ export interface TurnRequest {
   /** `--session-id` when true, `--resume` when false. */
   freshSession: boolean;
   requestId?: string;
-  /**
-   * Durable events recorded as the turn began (its messages' `turn.queued`, its `turn.started`)
-   * that the activity publishes when it starts, so the workflow task that schedules the turn
-   * waits on no local activity. Absent in histories from before the `announce-with-turn` patch.
-   */
-  announce?: DurableSessionEvent[];
 }
 
 export interface TurnResult {

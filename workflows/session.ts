@@ -75,11 +75,13 @@ const { publishEvents: publishEventsLocally } = proxyLocalActivities<LightActivi
   retry: { maximumAttempts: 1 },
 });
 
-// The events that lead into a turn (its messages' turn.queued, its turn.started) ride on the
-// turn's own activity, which publishes them as it starts. A workflow task completes only once
-// its local activities have, so publishing them locally held the agent's activity back by one
-// or two local round trips on every turn of an idle session. Histories from before keep that.
-const ANNOUNCE_WITH_TURN = 'announce-with-turn';
+// The events that open a turn (its messages' turn.queued, its turn.started) are published by
+// a regular activity scheduled beside the agent's. A workflow task completes only once its
+// local activities have, so publishing them locally held the agent's activity back by one or
+// two local round trips on every turn of an idle session; a regular activity holds nothing
+// back, and runs at once even while every agent slot is taken. Histories from before keep
+// the local activity.
+const START_EVENTS_BESIDE_TURN = 'start-events-beside-turn';
 
 // Result delivery: a receiver that is down gets the result when it returns, within a day.
 const { deliverResult } = proxyActivities<DeliveryActivities>({
@@ -129,11 +131,11 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     unpublished.push(event);
     return event;
   };
-  const flush = () => {
+  const flush = (through?: typeof publishEvents) => {
     if (unpublished.length === 0) return;
     const batch = unpublished;
     unpublished = [];
-    const publish = patched(PUBLISH_LOCALLY) ? publishEventsLocally : publishEvents;
+    const publish = through ?? (patched(PUBLISH_LOCALLY) ? publishEventsLocally : publishEvents);
     publishing = publishing.then(() => publish(batch)).catch(() => undefined);
   };
 
@@ -195,9 +197,9 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     });
     // Workflow log lines go through a sink: no command, nothing replayed, not logged on replay.
     workflowLog.info('message queued', { sessionKey, messageId: message.messageId, source: message.source, requestId: message.requestId });
-    // With no turn running, the main loop starts one in this workflow task and its activity
-    // publishes this event; while one runs, publish it now.
-    if (current !== undefined || closing || !patched(ANNOUNCE_WITH_TURN)) flush();
+    // With no turn running, the main loop starts one in this workflow task and publishes this
+    // event with the turn's start; while one runs, publish it now.
+    if (current !== undefined || closing || !patched(START_EVENTS_BESIDE_TURN)) flush();
     if (current && busy === 'interrupt' && current.cancelReason === undefined) {
       current.cancelReason = `interrupted by message ${message.messageId}`;
       current.scope.cancel();
@@ -269,11 +271,8 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
     setStatus('running');
     record('turn.started', turnId, policy.now, { messageIds, claudeSessionId, resumed: !claudeSessionFresh });
     workflowLog.info('turn started', { sessionKey, turnId, messageIds, requestId: first.requestId });
-    let announce: DurableSessionEvent[] | undefined;
-    if (patched(ANNOUNCE_WITH_TURN)) {
-      announce = unpublished;
-      unpublished = [];
-    } else flush();
+    if (patched(START_EVENTS_BESIDE_TURN)) flush(publishEvents);
+    else flush();
 
     const { runAgentTurn } = agentActivities(policy);
     let outcome: DurableSessionEvent;
@@ -288,7 +287,6 @@ export async function sessionWorkflow(start: SessionStart): Promise<void> {
           claudeSessionId,
           freshSession: claudeSessionFresh,
           ...(first.requestId ? { requestId: first.requestId } : {}),
-          ...(announce?.length ? { announce } : {}),
         }),
       );
       claudeSessionId = result.claudeSessionId;
