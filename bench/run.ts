@@ -21,7 +21,7 @@ interface Bench {
   flags?: () => string;
 }
 
-const SCALE_FLAGS = ['sessions', 'in-flight', 'max-concurrent-turns', 'open-concurrency'] as const;
+const SCALE_FLAGS = ['sessions', 'in-flight', 'max-concurrent-turns', 'open-concurrency', 'open-with'] as const;
 
 const BENCHES: Bench[] = [
   {
@@ -61,7 +61,7 @@ const BENCHES: Bench[] = [
     what:
       'The gateway as `switchyard start` runs it (API and worker in processes of their own) with agents on the real `claude` CLI ' +
       'and the fake Messages API. Sessions are opened with one turn each (an open session is a running, idle session workflow ' +
-      'that holds its Claude session id), then many turns are sent at once; deliver and list times sit beside the same ' +
+      'that holds its Claude session id; those the timed turns do not go to are opened by a stand-in CLI unless `--open-with claude`), then many turns are sent at once; deliver and list times sit beside the same ' +
       "gateway's with only the warm-up sessions open. Memory from /proc: the worker's RSS, and the PSS of the CLI processes it runs " +
       '(PSS shares the binary\'s pages among them). The processes run from the sources through tsx, as `npm start` does; the image runs dist/.',
     run: async ({ runs }) => sessionsAtScaleTable(await benchSessionsAtScale({ ...parseSessionsAtScaleArgs(process.argv.slice(2)), runs: Math.min(runs, 10) })),
@@ -78,6 +78,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string' },
     'max-concurrent-turns': { type: 'string' },
     'open-concurrency': { type: 'string' },
+    'open-with': { type: 'string' },
   },
 });
 const selected = BENCHES.filter((bench) => !values.only || values.only.includes(bench.name));

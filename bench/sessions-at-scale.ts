@@ -4,6 +4,10 @@
 // and the worker as child processes, here against a Temporal dev server of this run; agents run
 // the real `claude` CLI on the fake Messages API. An "open" session is one that has had a turn
 // (its workflow runs, idle, holding its Claude session id) and waits for the next message.
+// The sessions that the in-flight turns go to are opened by the real CLI; by default the
+// others by bench/support/stand-in-claude.mjs (agent `opener`), since what opened a session
+// does not change its workflow, and the real CLI's start-up (about 1.4 s of CPU) would make
+// 1,000 openings take 40 minutes on 2 cores. `--open-with claude` opens all with the CLI.
 //
 //   1. baseline, same run: with only warm-up sessions open, deliver (message in → turn.completed,
 //      POST /hooks/agent in sync mode to an open session) one turn at a time; list sessions;
@@ -15,7 +19,7 @@
 //      time meanwhile, the worker's peak RSS and the CLI processes' peak PSS.
 //
 //   npx tsx bench/sessions-at-scale.ts [--sessions 1000] [--in-flight 50] [--max-concurrent-turns <in-flight>]
-//                                      [--open-concurrency 8] [--runs 5]
+//                                      [--open-concurrency 8] [--open-with stand-in|claude] [--runs 5]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +37,9 @@ import { mib, sampleMemory, settledRss, type MemoryPeak } from './process-memory
 import { ms, summarize } from './stats.js';
 
 const CLAUDE_BIN = path.resolve(import.meta.dirname, '../node_modules/.bin/claude');
+const STAND_IN = path.resolve(import.meta.dirname, 'support/stand-in-claude.mjs');
+const OPENERS = ['stand-in', 'claude'] as const;
+type Opener = (typeof OPENERS)[number];
 
 export interface SessionsAtScaleOptions {
   /** Sessions opened (one turn each) before the measurements at scale. */
@@ -45,6 +52,8 @@ export interface SessionsAtScaleOptions {
   openConcurrency?: number;
   /** Repetitions of each baseline and list measurement. */
   runs?: number;
+  /** What answers the opening turn of the sessions no in-flight turn goes to. */
+  openWith?: Opener;
 }
 
 type Stats = ReturnType<typeof summarize>;
@@ -54,6 +63,7 @@ export interface SessionsAtScaleResult {
   inFlight: number;
   maxConcurrentTurns: number;
   openConcurrency: number;
+  openWith: Opener;
   runs: number;
   warmups: number;
   openSeconds: number;
@@ -79,6 +89,7 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
   // (measured here), so 50 fit a 24 GiB machine; a lower value shows turns queueing instead.
   const maxConcurrentTurns = options.maxConcurrentTurns ?? inFlight;
   const openConcurrency = options.openConcurrency ?? 8;
+  const openWith = options.openWith ?? 'stand-in';
   const runs = options.runs ?? 5;
   const log = (line: string) => console.error(`sessions-at-scale: ${line}`);
 
@@ -103,6 +114,7 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
         env: claudeEnv(fake, path.join(root, 'claude-config')),
         turnTimeout: '30m',
       },
+      ...(openWith === 'stand-in' ? { agents: { opener: { command: STAND_IN } } } : {}),
     }),
   );
   const env = { ...process.env, SWITCHYARD_HOME: home };
@@ -113,6 +125,8 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const run = Date.now().toString(36);
   const key = (label: string, n: number) => `agent:main:scale-${run}-${label}-${n}`;
+  // The in-flight turns go to open sessions 0 .. inFlight-1: those are opened by the real CLI.
+  const openKey = (n: number) => (n < inFlight || openWith === 'claude' ? key('open', n) : `agent:opener:scale-${run}-open-${n}`);
 
   try {
     handle = await runGateway({ config, home, flags: [], env, cwd: workDir, log: (line) => log(line.replace(/^switchyard: /, '')), grace: { workerMs: 10_000 } });
@@ -167,7 +181,7 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
       Array.from({ length: Math.min(openConcurrency, sessions) }, async () => {
         while (next < sessions) {
           const n = next++;
-          await deliver(key('open', n), `hello ${n}`);
+          await deliver(openKey(n), `hello ${n}`);
           if (++opened % 50 === 0) log(`${opened}/${sessions} sessions open`);
         }
       }),
@@ -188,12 +202,26 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
     const sampler = sampleMemory(workerPid, /claude/);
     let loading = true;
     const listsDuringLoad: number[] = [];
+    const listErrors: string[] = [];
     const lister = (async () => {
-      while (loading) listsDuringLoad.push(await listRpc());
+      while (loading) {
+        try {
+          listsDuringLoad.push(await listRpc());
+        } catch (err) {
+          // Counted and reported, never masking a failed turn.
+          listErrors.push((err as Error).message);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
     })();
-    const deliveries = await Promise.all(Array.from({ length: inFlight }, (_, n) => deliver(key('open', n), `follow-up ${n}`)));
-    loading = false;
-    await lister;
+    let deliveries: number[];
+    try {
+      deliveries = await Promise.all(Array.from({ length: inFlight }, (_, n) => deliver(key('open', n), `follow-up ${n}`)));
+    } finally {
+      loading = false;
+      await lister;
+    }
+    if (listErrors.length > 0) log(`${listErrors.length} sessions.list calls failed during the turns: ${[...new Set(listErrors)].join('; ')}`);
     const loadedPeak = sampler.stop();
     log(`${inFlight} in flight: deliver p50 ${ms(summarize(deliveries).p50)}, worker peak ${mib(loadedPeak.rssBytes)}`);
 
@@ -202,6 +230,7 @@ export async function benchSessionsAtScale(options: SessionsAtScaleOptions = {})
       inFlight,
       maxConcurrentTurns,
       openConcurrency,
+      openWith,
       runs,
       warmups: WARMUPS,
       openSeconds,
@@ -238,7 +267,9 @@ export function sessionsAtScaleTable(result: SessionsAtScaleResult): string {
   const peak = result.loadedPeak;
   return [
     `${sessions} sessions opened with one turn each, ${result.openConcurrency} at a time, in ${result.openSeconds.toFixed(0)} s ` +
-      `(${(sessions / result.openSeconds).toFixed(1)} sessions/s); then ${inFlight} turns sent at once with worker.maxConcurrentTurns = ` +
+      `(${(sessions / result.openSeconds).toFixed(1)} sessions/s; ${
+        result.openWith === 'claude' ? 'all by the real CLI' : `the ${inFlight} that the in-flight turns go to by the real CLI, the other ${sessions - inFlight} by a stand-in that answers at once (bench/support/stand-in-claude.mjs)`
+      }); then ${inFlight} turns sent at once with worker.maxConcurrentTurns = ` +
       `${maxConcurrentTurns}${inFlight > maxConcurrentTurns ? " (the rest wait in Temporal's task queue)" : ''}. Baselines: the same gateway with ${warmups} sessions open, one turn at a time. ` +
       'Worker RSS is the median of 9 readings over 2 s.',
     '',
@@ -271,11 +302,12 @@ export function parseSessionsAtScaleArgs(argv: string[]): SessionsAtScaleOptions
       'in-flight': { type: 'string' },
       'max-concurrent-turns': { type: 'string' },
       'open-concurrency': { type: 'string' },
+      'open-with': { type: 'string' },
     },
   });
   const number = (value: string | boolean | undefined) => (typeof value === 'string' ? Number(value) : undefined);
   const options: SessionsAtScaleOptions = {};
-  const set = <K extends keyof SessionsAtScaleOptions>(name: K, value: number | undefined) => {
+  const set = <K extends 'sessions' | 'inFlight' | 'maxConcurrentTurns' | 'openConcurrency'>(name: K, value: number | undefined) => {
     if (value === undefined) return;
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer`);
     options[name] = value;
@@ -284,6 +316,11 @@ export function parseSessionsAtScaleArgs(argv: string[]): SessionsAtScaleOptions
   set('inFlight', number(values['in-flight']));
   set('maxConcurrentTurns', number(values['max-concurrent-turns']));
   set('openConcurrency', number(values['open-concurrency']));
+  const openWith = values['open-with'];
+  if (openWith !== undefined) {
+    if (!OPENERS.includes(openWith as Opener)) throw new Error(`--open-with: expected ${OPENERS.join(' or ')}`);
+    options.openWith = openWith as Opener;
+  }
   return options;
 }
 

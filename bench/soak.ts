@@ -10,11 +10,12 @@
 // Writes bench/results/soak-<time>.csv (git-ignored) and prints the summary.
 //
 //   npx tsx bench/soak.ts --minutes 30 [--rate 0.5] [--sessions 8] [--sample 5] [--rpc-clients 4] [--subscribers 4]
+//                         [--max-turns-per-run N]   (worker.maxTurnsPerRun: how often sessions continue as new)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { RpcClient } from '../client/rpc-client.js';
+import { RpcClient, RpcResponseError } from '../client/rpc-client.js';
 import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import { API, startSwitchyard, WORKER } from '../test/support/started-gateway.js';
 import { describeMachine } from './machine.js';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     'rpc-clients': { type: 'string', default: '4' },
     subscribers: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '0.2' },
+    'max-turns-per-run': { type: 'string' },
   },
 });
 const minutes = Number(values.minutes);
@@ -37,6 +39,7 @@ const sampleSeconds = Number(values.sample);
 const rpcClients = Number(values['rpc-clients']);
 const subscribers = Number(values.subscribers);
 const warmupFraction = Number(values.warmup);
+const maxTurnsPerRun = values['max-turns-per-run'] === undefined ? undefined : Number(values['max-turns-per-run']);
 
 interface Sample {
   t: number;
@@ -74,10 +77,17 @@ export function slopePerHour(points: Array<{ x: number; y: number }>): number {
 
 const fake = await startFakeAnthropic();
 console.error(`soak: starting switchyard (${minutes} min, ${rate} msg/s over ${sessionCount} sessions, ${rpcClients} RPC clients, ${subscribers} subscribers)…`);
-const gateway = await startSwitchyard({ fake, label: 'soak', config: { log: { level: 'warn' } } });
+const gateway = await startSwitchyard({ fake, label: 'soak', config: { log: { level: 'warn' }, ...(maxTurnsPerRun ? { worker: { maxTurnsPerRun } } : {}) } });
 const run = Date.now().toString(36);
 const sessionKeys = Array.from({ length: sessionCount }, (_, i) => `agent:main:soak-${run}-${i}`);
 const counters = { sent: 0, duplicatesSent: 0, rpcCalls: 0, rpcErrors: 0, events: 0 };
+/** RPC errors by code (or error name): -32004 is a sessions.get before that session's first message. */
+const rpcErrorsByCode: Record<string, number> = {};
+const countRpcError = (err: unknown) => {
+  counters.rpcErrors += 1;
+  const code = err instanceof RpcResponseError ? String(err.code) : err instanceof Error ? err.name : 'unknown';
+  rpcErrorsByCode[code] = (rpcErrorsByCode[code] ?? 0) + 1;
+};
 const rpcUrl = `${gateway.api.replace(/^http/, 'ws')}/rpc`;
 const deadline = Date.now() + minutes * 60_000;
 const running = () => Date.now() < deadline;
@@ -122,11 +132,11 @@ async function rpcLoad(index: number): Promise<void> {
           ['sessions.get', { sessionKey: key }],
         ] as const)[i % 4]!;
         counters.rpcCalls += 1;
-        await client.call(method, params).catch(() => void (counters.rpcErrors += 1));
+        await client.call(method, params).catch(countRpcError);
         await sleep(100);
       }
-    } catch {
-      counters.rpcErrors += 1;
+    } catch (err) {
+      countRpcError(err);
       await sleep(1000);
     } finally {
       await client?.close().catch(() => undefined);
@@ -198,12 +208,14 @@ const trend = (pick: (s: Sample) => number) => slopePerHour(afterWarmup.map((s) 
 const summary = {
   machine: describeMachine(),
   minutes,
+  maxTurnsPerRun: maxTurnsPerRun ?? 'default',
   samples: samples.length,
   sent: counters.sent,
   duplicatesSent: counters.duplicatesSent,
   completed,
   rpcCalls: counters.rpcCalls,
   rpcErrors: counters.rpcErrors,
+  rpcErrorsByCode,
   events: counters.events,
   apiMiB: { first: afterWarmup[0]?.apiMiB, last: afterWarmup.at(-1)?.apiMiB, max: Math.max(...samples.map((s) => s.apiMiB).filter(Number.isFinite)), slopeMiBPerHour: trend((s) => s.apiMiB) },
   workerMiB: { first: afterWarmup[0]?.workerMiB, last: afterWarmup.at(-1)?.workerMiB, max: Math.max(...samples.map((s) => s.workerMiB).filter(Number.isFinite)), slopeMiBPerHour: trend((s) => s.workerMiB) },

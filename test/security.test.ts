@@ -3,7 +3,10 @@
 // 401s and config.get/gateway.status without the token (rpc-auth.test.ts), the log scrubber
 // (logger.test.ts), redaction of config output (config-redact.test.ts), the hook routes'
 // 429 after repeated failures (webhooks-http.test.ts), the agent environment as a function
-// (claude-invocation.test.ts).
+// (claude-invocation.test.ts), POST /internal/hooks refusing foreign, forged, expired and
+// missing hook tokens with 401 and publishing nothing (claude-hooks.test.ts), and a channel
+// adapter's token getting -32020 Forbidden for every method and session not its own
+// (channels-rpc.test.ts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
