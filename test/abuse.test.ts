@@ -128,14 +128,18 @@ describe('a WebSocket flood', () => {
     const exited = once(flooder, 'exit');
     await eventually('the flooder started', () => output.includes('flooding'));
     await sleep(2000);
-    const loaded = await healthTimes(other, 150);
+    // 600 round trips, about 16 s: longer than the cool-down after a 1008 (FLOOD_COOLDOWN_MS),
+    // so the flooder's next episode, once its address may connect again, is measured too.
+    const loaded = await healthTimes(other, 600);
     flooder.kill('SIGTERM');
     await exited;
-    const flood = JSON.parse(output.trim().split('\n').at(-1)!) as { sent: number; throttled: number; answered: number; connections: number; closeCodes: Record<string, number> };
+    const flood = JSON.parse(output.trim().split('\n').at(-1)!) as { sent: number; throttled: number; answered: number; connections: number; refusedUpgrades: Record<string, number>; closeCodes: Record<string, number> };
 
     assert.ok(flood.throttled > 0, 'the flooding client was refused');
     const codes = Object.keys(flood.closeCodes);
     assert.ok(codes.length > 0 && codes.every((code) => code === '1008'), `closed with 1008: ${JSON.stringify(flood.closeCodes)}`);
+    // After a 1008 its address waits (FLOOD_COOLDOWN_MS) before it may connect again.
+    assert.ok((flood.refusedUpgrades['429'] ?? 0) > 0, `reconnects after the 1008 refused with 429: ${JSON.stringify(flood.refusedUpgrades)}`);
     recordFigures('ws-flood', {
       idleP99Ms: Number(p99(idle).toFixed(2)),
       floodedP99Ms: Number(p99(loaded).toFixed(2)),
@@ -144,6 +148,7 @@ describe('a WebSocket flood', () => {
       floodAnswered: flood.answered,
       floodThrottled: flood.throttled,
       flooderConnections: flood.connections,
+      flooderUpgradesRefused: flood.refusedUpgrades,
       flooderClosedWith1008: flood.closeCodes['1008'] ?? 0,
     });
     await other.close();

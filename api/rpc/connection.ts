@@ -29,6 +29,9 @@ export const CLOSE_CODES = {
 /** How long a connection told to close may take before it is terminated. */
 export const CLOSE_GRACE_MS = 2000;
 
+/** How long an address whose connection ignored the rate limit (closed 1008) waits before it may open another. */
+export const FLOOD_COOLDOWN_MS = 10_000;
+
 export interface ConnectionLimits {
   sendBufferBytes: number;
   maxBatch: number;
@@ -76,7 +79,7 @@ export class RpcConnection implements RpcPeer {
     private readonly services: RpcServices,
     private readonly limits: ConnectionLimits,
     logger: Logger,
-    private readonly hooks: { closed(connection: RpcConnection): void; slow(connection: RpcConnection): void },
+    private readonly hooks: { closed(connection: RpcConnection): void; slow(connection: RpcConnection): void; flooded(connection: RpcConnection): void },
     readonly principal: RpcPrincipal = OPERATOR,
   ) {
     this.log = logger.child({ rpcConnection: id });
@@ -169,6 +172,7 @@ export class RpcConnection implements RpcPeer {
     }
     if (this.refusedInARow >= this.floodLimit) {
       this.log.info({ refused: this.refusedInARow }, 'rpc: closing a client that ignores the rate limit');
+      this.hooks.flooded(this);
       this.close(CLOSE_CODES.policy, 'rate limit ignored', `${this.refusedInARow} requests in a row over the rate limit; wait data.retryAfterMs after a -32029 before sending again`);
     }
     return waitMs;

@@ -10,6 +10,7 @@ import { coreMethods } from './methods/index.js';
 import { APP_ERRORS, SPEC_ERRORS } from './protocol.js';
 import { ConnectionClosingNotification, SessionEventNotification, SessionGapNotification } from './schemas.js';
 import { methodScopes } from './scopes.js';
+import { FLOOD_COOLDOWN_MS } from './connection.js';
 
 export const RPC_DOCS_FILE = fileURLToPath(new URL('../../docs/rpc.md', import.meta.url));
 export const RPC_SCHEMA_FILE = fileURLToPath(new URL('../../docs/rpc.schema.json', import.meta.url));
@@ -271,8 +272,12 @@ the subscribe call's own response.
 | liveness | \`gateway.rpc.pingInterval\` | ${limits.pingInterval} | the server pings; a peer that has not answered (pong, or any frame) by the next ping is terminated |
 
 Close codes the server uses: \`1001\` the gateway is stopping (after a \`connection.closing\`
-notification), \`1009\` a frame over \`maxFrameBytes\`, \`1013\` the client fell too far behind
-(after a \`connection.closing\` notification; reconnect and resume with \`afterSeq\`).
+notification), \`1008\` the client kept sending through ten bursts of \`-32029\` refusals in a
+row (at least 1000; after a \`connection.closing\` notification), \`1009\` a frame over
+\`maxFrameBytes\`, \`1013\` the client fell too far behind (after a \`connection.closing\`
+notification; reconnect and resume with \`afterSeq\`). After a \`1008\`, upgrades from that
+address are answered \`429 rate_limit_ignored\` with \`Retry-After\` for
+${FLOOD_COOLDOWN_MS / 1000} s; its other open connections are not affected.
 
 ## From the shell and from Node
 

@@ -12,12 +12,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseDuration } from '../../config/duration.js';
-import { CLOSE_CODES, CLOSE_GRACE_MS, RpcConnection } from './connection.js';
+import { CLOSE_CODES, CLOSE_GRACE_MS, FLOOD_COOLDOWN_MS, RpcConnection } from './connection.js';
 import type { RpcServices, RpcStats } from './context.js';
 import { MethodTable, type AnyRpcMethod } from './method.js';
 import { coreMethods } from './methods/index.js';
 import { authorizeUpgrade, RPC_SUBPROTOCOL } from './upgrade-auth.js';
-import { retryAfterSeconds, type AuthFailureThrottle } from '../webhooks/limits.js';
+import { AuthFailureThrottle, retryAfterSeconds } from '../webhooks/limits.js';
 
 export const RPC_PATH = '/rpc';
 
@@ -52,6 +52,7 @@ export function attachRpcServer(app: FastifyInstance, options: RpcServerOptions)
   const table = new MethodTable([...coreMethods, ...(options.extraMethods ?? [])]);
   const connections = new Set<RpcConnection>();
   const counters = { closedSlow: 0, refused: 0 };
+  const floodBrake = new AuthFailureThrottle({ maxFailures: 1, windowMs: FLOOD_COOLDOWN_MS });
   let nextId = 0;
   let shuttingDown = false;
   const idPrefix = randomBytes(3).toString('hex');
@@ -91,6 +92,14 @@ export function attachRpcServer(app: FastifyInstance, options: RpcServerOptions)
     }
     if (shuttingDown) return refuse(socket, 503, 'shutting_down', 'the gateway is shutting down');
     const remote = request.socket.remoteAddress ?? '';
+    // A client just closed for ignoring the rate limit would reconnect and flood again at
+    // once: its address waits before it may open another connection (a 429 costs far less
+    // than a flood). Connections already open are not affected.
+    const floodWaitMs = floodBrake.blockedFor(remote);
+    if (floodWaitMs !== undefined) {
+      counters.refused += 1;
+      return refuse(socket, 429, 'rate_limit_ignored', 'a connection from this address ignored the rate limit and was closed; try again later', { 'retry-after': retryAfterSeconds(floodWaitMs) });
+    }
     const throttle = config.gateway.auth.token ? options.authThrottle : undefined;
     const waitMs = throttle?.blockedFor(remote);
     if (waitMs !== undefined) {
@@ -122,6 +131,7 @@ export function attachRpcServer(app: FastifyInstance, options: RpcServerOptions)
         {
           closed: (closed) => connections.delete(closed),
           slow: () => void (counters.closedSlow += 1),
+          flooded: () => floodBrake.recordFailure(remote),
         },
         decision.principal,
       );

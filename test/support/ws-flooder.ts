@@ -13,7 +13,7 @@ if (!url) throw new Error('usage: ws-flooder.ts ws://host:port/rpc');
 
 const BATCH_SIZE = 50;
 const batch = JSON.stringify(Array.from({ length: BATCH_SIZE }, (_, i) => ({ jsonrpc: '2.0', method: 'gateway.health', id: i })));
-const figures = { sent: 0, throttled: 0, answered: 0, connections: 0, closeCodes: {} as Record<string, number> };
+const figures = { sent: 0, throttled: 0, answered: 0, connections: 0, refusedUpgrades: {} as Record<string, number>, closeCodes: {} as Record<string, number> };
 let running = true;
 process.on('SIGTERM', () => {
   running = false;
@@ -40,7 +40,10 @@ async function floodOneConnection(): Promise<void> {
     await once(ws, 'open');
     open = true;
     figures.connections += 1;
-  } catch {
+  } catch (err) {
+    // ws says "Unexpected server response: 429" for an upgrade answered without a 101.
+    const status = /server response: (\d+)/.exec((err as Error).message)?.[1] ?? 'other';
+    figures.refusedUpgrades[status] = (figures.refusedUpgrades[status] ?? 0) + 1;
     await sleep(50);
     return;
   }
