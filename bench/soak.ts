@@ -81,7 +81,7 @@ const gateway = await startSwitchyard({ fake, label: 'soak', config: { log: { le
 const run = Date.now().toString(36);
 const sessionKeys = Array.from({ length: sessionCount }, (_, i) => `agent:main:soak-${run}-${i}`);
 const counters = { sent: 0, duplicatesSent: 0, rpcCalls: 0, rpcErrors: 0, events: 0 };
-/** RPC errors by code (or error name): -32004 is a sessions.get before that session's first message. */
+/** RPC errors by code (or error name): -32001 is a sessions.get before that session's first message. */
 const rpcErrorsByCode: Record<string, number> = {};
 const countRpcError = (err: unknown) => {
   counters.rpcErrors += 1;
