@@ -2,7 +2,7 @@
 // existing binary and Switchyard's search attributes), then node's test runner over the
 // test files, then teardown. Arguments narrow the run to some files.
 //
-// Files run three at a time (SWITCHYARD_TEST_CONCURRENCY to change it), each in a Temporal
+// Files run two at a time (SWITCHYARD_TEST_CONCURRENCY to change it), each in a Temporal
 // namespace of its own (test/support/namespace.ts): most of a file's time is spent waiting
 // on timers, schedules and the CLI, not on the CPU.
 import { spawn } from 'node:child_process';
@@ -23,7 +23,7 @@ const files =
     ? requested
     : findTests(path.join(root, 'test')).filter((file) => file.startsWith(FAULTS_DIR) === faults);
 
-const concurrency = Number(process.env.SWITCHYARD_TEST_CONCURRENCY ?? (faults ? 1 : 3));
+const concurrency = Number(process.env.SWITCHYARD_TEST_CONCURRENCY ?? (faults ? 1 : 2));
 const env = await startTestTemporal(files.map(namespaceForTestFile));
 console.error(`test: Temporal at ${env.address}; ${files.length} test files, ${concurrency} at a time`);
 
