@@ -11,6 +11,10 @@
 //
 //   npx tsx bench/soak.ts --minutes 30 [--rate 0.5] [--sessions 8] [--sample 5] [--rpc-clients 4] [--subscribers 4]
 //                         [--max-turns-per-run N]   (worker.maxTurnsPerRun: how often sessions continue as new)
+//                         [--heap-every M]          (every M minutes, the worker's V8 heaps after a full GC, read
+//                                                    through its inspector: bench/support/heap-probe.ts)
+//                         [--snapshots]             (with --heap-every: heap snapshots of the worker's main and
+//                                                    workflow threads after warm-up and at the end, to compare)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +23,7 @@ import { RpcClient, RpcResponseError } from '../client/rpc-client.js';
 import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import { API, startSwitchyard, WORKER } from '../test/support/started-gateway.js';
 import { describeMachine } from './machine.js';
+import { nativeMemory, readHeaps, WORKFLOW_THREAD, writeHeapSnapshot, type HeapReading } from './support/heap-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +35,8 @@ const { values } = parseArgs({
     subscribers: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '0.2' },
     'max-turns-per-run': { type: 'string' },
+    'heap-every': { type: 'string' },
+    snapshots: { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
@@ -40,11 +47,16 @@ const rpcClients = Number(values['rpc-clients']);
 const subscribers = Number(values.subscribers);
 const warmupFraction = Number(values.warmup);
 const maxTurnsPerRun = values['max-turns-per-run'] === undefined ? undefined : Number(values['max-turns-per-run']);
+const heapEveryMinutes = values['heap-every'] === undefined ? undefined : Number(values['heap-every']);
 
 interface Sample {
   t: number;
   apiMiB: number;
   workerMiB: number;
+  /** Where the worker's resident memory lives (bench/support/heap-probe.ts nativeMemory), MiB. */
+  workerBrkMiB: number;
+  workerArenasMiB: number;
+  workerOtherAnonMiB: number;
   sent: number;
   duplicatesSent: number;
   completed: number;
@@ -172,21 +184,90 @@ async function completedTurns(): Promise<number> {
   return total;
 }
 
-const samples: Sample[] = [];
-const started = Date.now();
-const loads = [webhookLoad(), ...Array.from({ length: rpcClients }, (_, i) => rpcLoad(i)), ...Array.from({ length: subscribers }, (_, i) => subscriberLoad(i))];
 const apiPid = () => gateway.currentChild(API);
 const workerPid = () => gateway.currentChild(WORKER);
+
+function workerRegions(): Pick<Sample, 'workerBrkMiB' | 'workerArenasMiB' | 'workerOtherAnonMiB'> {
+  const pid = workerPid();
+  try {
+    if (pid === undefined) throw new Error('no worker');
+    const regions = nativeMemory(pid);
+    return { workerBrkMiB: regions.brkHeap / 2 ** 20, workerArenasMiB: regions.threadArenas / 2 ** 20, workerOtherAnonMiB: regions.otherAnonymous / 2 ** 20 };
+  } catch {
+    return { workerBrkMiB: Number.NaN, workerArenasMiB: Number.NaN, workerOtherAnonMiB: Number.NaN };
+  }
+}
+
+/** The worker's malloc tuning as its process really has it (supervisor/worker-malloc.ts), from /proc. */
+function workerMallocEnv(): Record<string, string> {
+  const pid = workerPid();
+  if (pid === undefined) return {};
+  try {
+    const vars = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    return Object.fromEntries(vars.filter((v) => v.startsWith('MALLOC_') || v.startsWith('GLIBC_TUNABLES=')).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
+  } catch {
+    return {};
+  }
+}
+
+interface HeapSample extends HeapReading {
+  t: number;
+}
+const heapSamples: HeapSample[] = [];
+const resultsDir = path.resolve(import.meta.dirname, 'results');
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+
+/** The worker's main-thread and workflow-thread heap snapshots, named for when they were taken. */
+async function snapshotWorker(when: string): Promise<void> {
+  const pid = workerPid();
+  if (pid === undefined) return;
+  mkdirSync(resultsDir, { recursive: true });
+  for (const [thread, name] of [[undefined, 'main'], [WORKFLOW_THREAD, 'workflows']] as const) {
+    const file = path.join(resultsDir, `soak-${stamp}-worker-${name}-${when}.heapsnapshot`);
+    await writeHeapSnapshot(pid, file, thread).then(
+      () => console.error(`soak: wrote ${path.relative(process.cwd(), file)}`),
+      (error: Error) => console.error(`soak: no ${name} snapshot: ${error.message}`),
+    );
+  }
+}
+
+const workflowThreadUsed = (reading: HeapReading) => reading.threads.find((t) => WORKFLOW_THREAD.test(t.url))?.used ?? Number.NaN;
+
+async function heapLoad(everyMinutes: number): Promise<void> {
+  let snapshotted = false;
+  while (running()) {
+    await sleep(Math.min(everyMinutes * 60_000, Math.max(0, deadline - Date.now())));
+    const pid = workerPid();
+    if (pid === undefined) continue;
+    try {
+      const reading = { t: (Date.now() - started) / 1000, ...(await readHeaps(pid)) };
+      heapSamples.push(reading);
+      console.error(`soak: ${reading.t.toFixed(0)} s  worker heap after GC: main ${(reading.mainUsed / 2 ** 20).toFixed(1)} MiB, workflow thread ${(workflowThreadUsed(reading) / 2 ** 20).toFixed(1)} MiB, external ${(reading.external / 2 ** 20).toFixed(1)} MiB`);
+      if (values.snapshots && !snapshotted && reading.t >= minutes * 60 * warmupFraction) {
+        snapshotted = true;
+        await snapshotWorker('early');
+      }
+    } catch (error) {
+      console.error(`soak: heap probe failed: ${(error as Error).message}`);
+    }
+  }
+  if (values.snapshots) await snapshotWorker('late');
+}
+
+const samples: Sample[] = [];
+const started = Date.now();
+const loads = [...(heapEveryMinutes ? [heapLoad(heapEveryMinutes)] : []), webhookLoad(), ...Array.from({ length: rpcClients }, (_, i) => rpcLoad(i)), ...Array.from({ length: subscribers }, (_, i) => subscriberLoad(i))];
 while (running()) {
   samples.push({
     t: (Date.now() - started) / 1000,
     apiMiB: rssMiB(apiPid()),
     workerMiB: rssMiB(workerPid()),
+    ...workerRegions(),
     completed: await completedTurns(),
     ...counters,
   });
   const last = samples.at(-1)!;
-  console.error(`soak: ${last.t.toFixed(0)} s  api ${last.apiMiB.toFixed(1)} MiB  worker ${last.workerMiB.toFixed(1)} MiB  sent ${last.sent} (+${last.duplicatesSent} repeats)  completed ${last.completed}  rpc ${last.rpcCalls} (${last.rpcErrors} errors)  events ${last.events}`);
+  console.error(`soak: ${last.t.toFixed(0)} s  api ${last.apiMiB.toFixed(1)} MiB  worker ${last.workerMiB.toFixed(1)} MiB (malloc ${last.workerBrkMiB.toFixed(0)}+${last.workerArenasMiB.toFixed(0)}, other anon ${last.workerOtherAnonMiB.toFixed(0)})  sent ${last.sent} (+${last.duplicatesSent} repeats)  completed ${last.completed}  rpc ${last.rpcCalls} (${last.rpcErrors} errors)  events ${last.events}`);
   await sleep(sampleSeconds * 1000);
 }
 await Promise.all(loads);
@@ -195,12 +276,11 @@ const drainUntil = Date.now() + 300_000;
 while ((await completedTurns()) < counters.sent && Date.now() < drainUntil) await sleep(2000);
 const completed = await completedTurns();
 
-const dir = path.resolve(import.meta.dirname, 'results');
-mkdirSync(dir, { recursive: true });
-const csvFile = path.join(dir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
+mkdirSync(resultsDir, { recursive: true });
+const csvFile = path.join(resultsDir, `soak-${stamp}.csv`);
 writeFileSync(
   csvFile,
-  ['t_s,api_rss_mib,worker_rss_mib,sent,duplicates_sent,completed,rpc_calls,rpc_errors,events', ...samples.map((s) => [s.t.toFixed(1), s.apiMiB.toFixed(2), s.workerMiB.toFixed(2), s.sent, s.duplicatesSent, s.completed, s.rpcCalls, s.rpcErrors, s.events].join(','))].join('\n') + '\n',
+  ['t_s,api_rss_mib,worker_rss_mib,worker_brk_mib,worker_arenas_mib,worker_other_anon_mib,sent,duplicates_sent,completed,rpc_calls,rpc_errors,events', ...samples.map((s) => [s.t.toFixed(1), s.apiMiB.toFixed(2), s.workerMiB.toFixed(2), s.workerBrkMiB.toFixed(2), s.workerArenasMiB.toFixed(2), s.workerOtherAnonMiB.toFixed(2), s.sent, s.duplicatesSent, s.completed, s.rpcCalls, s.rpcErrors, s.events].join(','))].join('\n') + '\n',
 );
 
 const afterWarmup = samples.filter((s) => s.t >= samples.at(-1)!.t * warmupFraction);
@@ -219,6 +299,22 @@ const summary = {
   events: counters.events,
   apiMiB: { first: afterWarmup[0]?.apiMiB, last: afterWarmup.at(-1)?.apiMiB, max: Math.max(...samples.map((s) => s.apiMiB).filter(Number.isFinite)), slopeMiBPerHour: trend((s) => s.apiMiB) },
   workerMiB: { first: afterWarmup[0]?.workerMiB, last: afterWarmup.at(-1)?.workerMiB, max: Math.max(...samples.map((s) => s.workerMiB).filter(Number.isFinite)), slopeMiBPerHour: trend((s) => s.workerMiB) },
+  workerRegionSlopesMiBPerHour: { brk: trend((s) => s.workerBrkMiB), arenas: trend((s) => s.workerArenasMiB), otherAnonymous: trend((s) => s.workerOtherAnonMiB) },
+  workerMallocEnv: workerMallocEnv(),
+  ...(heapSamples.length
+    ? {
+        workerHeapAfterGcMiB: {
+          main: heapSamples.map((h) => +(h.mainUsed / 2 ** 20).toFixed(1)),
+          workflowThread: heapSamples.map((h) => +(workflowThreadUsed(h) / 2 ** 20).toFixed(1)),
+          external: heapSamples.map((h) => +(h.external / 2 ** 20).toFixed(1)),
+          rss: heapSamples.map((h) => +(h.rss / 2 ** 20).toFixed(1)),
+          slopeMiBPerHour: {
+            main: slopePerHour(heapSamples.map((h) => ({ x: h.t, y: h.mainUsed / 2 ** 20 }))),
+            workflowThread: slopePerHour(heapSamples.map((h) => ({ x: h.t, y: workflowThreadUsed(h) / 2 ** 20 }))),
+          },
+        },
+      }
+    : {}),
   csv: path.relative(process.cwd(), csvFile),
 };
 console.log(JSON.stringify(summary, null, 2));
