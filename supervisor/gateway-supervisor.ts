@@ -24,6 +24,7 @@ import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { ChildrenRecorder, stopStaleChildren } from './stale-children.js';
 import { resolveTemporalBinary } from './temporal-binary.js';
 import { devServerArgs, startSdkDevServer, SWITCHYARD_SEARCH_ATTRIBUTE_NAMES, waitForTemporal, type SdkDevServer } from './temporal-dev-server.js';
+import { withWorkerMallocTuning } from './worker-malloc.js';
 
 export type GatewayOptions = {
   config: Config;
@@ -337,7 +338,7 @@ export async function runGateway(opts: GatewayOptions): Promise<GatewayHandle> {
     const entries = opts.entries ?? defaultEntries();
     const execArgv = opts.execArgv ?? inheritableExecArgv();
     const worker = makeChild('worker', process.execPath, [...entryExecArgv(entries.worker, execArgv), entries.worker, ...opts.flags], {
-      env: childEnv,
+      env: withWorkerMallocTuning(childEnv),
       termTarget: 'leader', // the worker drains its own in-flight turns; its group is killed after the grace period
       graceMs: grace.workerMs,
     });

@@ -15,6 +15,7 @@ import { assertSafeBind } from '../api/auth.js';
 import { loadConfig } from '../config/load.js';
 import { SWITCHYARD_SEARCH_ATTRIBUTE_NAMES } from '../supervisor/temporal-dev-server.js';
 import { eventsUrl } from '../worker/events-url.js';
+import { WORKER_MALLOC_ENV } from '../supervisor/worker-malloc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -201,6 +202,9 @@ describe('docker-compose.yml', () => {
     assert.equal(worker.temporal.namespace, interpolate(String(services['temporal-setup']!.environment!.SWITCHYARD_NAMESPACE)));
     assert.equal(eventsUrl(worker), `http://switchyard-api:${api.gateway.port}/internal/events`);
     assert.equal(worker.agentDefaults.cwd, '/workspace');
+    // The worker container runs worker/main without the supervisor: its malloc tuning is here.
+    for (const [key, value] of Object.entries(WORKER_MALLOC_ENV)) assert.equal(services['switchyard-worker']!.environment![key], value, key);
+    for (const key of Object.keys(WORKER_MALLOC_ENV)) assert.equal(services['switchyard-api']!.environment![key], undefined, key);
   });
 
   test('the setup script registers exactly the search attributes Switchyard uses, as Keyword', () => {

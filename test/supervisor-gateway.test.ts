@@ -16,6 +16,7 @@ import { InstanceLockError } from '../supervisor/instance-lock.js';
 import { devServerArgs, TemporalUnreachableError, waitForTemporal } from '../supervisor/temporal-dev-server.js';
 import { projectRoot } from '../supervisor/temporal-binary.js';
 import { freePort } from './support/processes.js';
+import { WORKER_MALLOC_ENV } from '../supervisor/worker-malloc.js';
 
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -30,7 +31,7 @@ const FIXTURES: Record<string, string> = {
     import { appendFileSync } from 'node:fs';
     const events = process.env.FIXTURE_EVENTS;
     const note = (what) => appendFileSync(events, JSON.stringify({ who: 'worker', what, t: Date.now() }) + '\\n');
-    note('start ' + JSON.stringify({ argv: process.argv.slice(2), token: process.env.SWITCHYARD_INTERNAL_TOKEN, supervised: process.env.SWITCHYARD_SUPERVISED }));
+    note('start ' + JSON.stringify({ argv: process.argv.slice(2), token: process.env.SWITCHYARD_INTERNAL_TOKEN, supervised: process.env.SWITCHYARD_SUPERVISED, mmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ }));
     const mode = process.env.FIXTURE_WORKER_MODE ?? 'normal';
     if (mode === 'exit78') { console.error('config error: worker.maxConcurrentTurns: expected a positive integer'); process.exit(78); }
     process.on('SIGTERM', () => {
@@ -46,6 +47,7 @@ const FIXTURES: Record<string, string> = {
     import http from 'node:http';
     const events = process.env.FIXTURE_EVENTS;
     const note = (what) => appendFileSync(events, JSON.stringify({ who: 'api', what, t: Date.now() }) + '\\n');
+    note('start ' + JSON.stringify({ argv: process.argv.slice(2), mmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ }));
     const set = process.argv.slice(2).find((a) => a.startsWith('gateway.port='));
     const port = Number(set.split('=')[1]);
     const server = http.createServer((req, res) => { res.writeHead(req.url === '/healthz' ? 200 : 404); res.end('{}'); });
@@ -55,6 +57,8 @@ const FIXTURES: Record<string, string> = {
 };
 
 type FixtureEvent = { who: string; what: string; t: number };
+
+const withoutMallocTuning = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('MALLOC_')));
 
 describe('gateway supervisor', { skip }, () => {
   let dir: string;
@@ -99,7 +103,8 @@ describe('gateway supervisor', { skip }, () => {
         config,
         home,
         flags: ['--set', `gateway.port=${config.gateway.port}`],
-        env: { ...process.env, FIXTURE_EVENTS: events, SWITCHYARD_TEMPORAL_BIN: temporalBin, ...extraEnv },
+        // Without the shell's own malloc tuning, which the supervisor would leave as it is.
+        env: { ...withoutMallocTuning(process.env), FIXTURE_EVENTS: events, SWITCHYARD_TEMPORAL_BIN: temporalBin, ...extraEnv },
         log: (line) => lines.push(line),
         entries: { worker: path.join(dir, 'worker.mjs'), api: path.join(dir, 'api.mjs') },
         execArgv: [],
@@ -171,11 +176,17 @@ describe('gateway supervisor', { skip }, () => {
     assert.ok(existsSync(path.join(t.home, 'switchyard.pid')));
 
     // The children got the forwarded flags and the generated internal token.
-    const start = (await t.readEvents()).find((e) => e.who === 'worker' && e.what.startsWith('start '))!;
-    const seen = JSON.parse(start.what.slice('start '.length)) as { argv: string[]; token: string; supervised: string };
+    const started = (who: string) => {
+      const start = t.readEvents().then((events) => events.find((e) => e.who === who && e.what.startsWith('start '))!);
+      return start.then((e) => JSON.parse(e.what.slice('start '.length)) as { argv: string[]; token: string; supervised: string; mmapThreshold?: string });
+    };
+    const seen = await started('worker');
     assert.deepEqual(seen.argv, ['--set', `gateway.port=${t.port}`]);
     assert.match(seen.token, /^[0-9a-f]{64}$/);
     assert.equal(seen.supervised, '1');
+    // The worker, and only the worker, gets the malloc tuning of supervisor/worker-malloc.ts.
+    assert.equal(seen.mmapThreshold, WORKER_MALLOC_ENV.MALLOC_MMAP_THRESHOLD_);
+    assert.equal((await started('api')).mmapThreshold, undefined);
 
     // A second gateway on the same home is refused.
     await assert.rejects(t.start(), (err: unknown) => err instanceof InstanceLockError && /already running \(pid \d+, home /.test(err.message));
