@@ -48,7 +48,10 @@ where the field is a string the text is taken as is. The env-var name of every k
 the tables below.
 
 Variables with no \`__\` are not config paths: \`SWITCHYARD_HOME\` (state directory),
-\`SWITCHYARD_ENV\` (picks \`switchyard.<env>.yaml\`), \`SWITCHYARD_TEMPORAL_BIN\`, and
+\`SWITCHYARD_ENV\` (picks \`switchyard.<env>.yaml\`), \`SWITCHYARD_TEMPORAL_BIN\`,
+\`SWITCHYARD_WORKFLOW_BUNDLE_DIR\` (a directory of prebuilt workflow bundles, as \`npm run build\`
+writes to \`dist/\`: the worker loads them instead of bundling the workflow code at start;
+\`npm test\` builds one per run for its test processes), and
 \`SWITCHYARD_TOKEN\`, which is the default of \`gateway.auth.token\` when no layer sets it.
 
 ## Command-line flags

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import type { CronSendRequest } from '../activities/cron-activities.js';
 import type { CronService } from '../cron/service.js';
 import type { CronRunResult } from '../cron/types.js';
+import { workflowBundle } from '../worker/workflow-bundle.js';
 import { cronService, removeCronJobs, uniqueJobName } from './support/cron.js';
 import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
 import { startTestGateway, uniqueScope, type TestGateway } from './support/gateway.js';
@@ -209,7 +209,7 @@ describe('determinism', () => {
     assert.equal(replayable.length, 4);
     for (const workflowId of replayable) {
       const history = await gateway.client.workflow.getHandle(workflowId).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: path.join(import.meta.dirname, '../workflows/index.ts') }, history, workflowId);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
     }
   });
 });

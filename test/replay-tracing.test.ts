@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { tracingInterceptorModule } from '../worker/workflow-bundle.js';
+import { workflowBundle } from '../worker/workflow-bundle.js';
 import { installQuietRuntime } from './support/quiet-runtime.js';
 
 installQuietRuntime();
@@ -17,8 +17,8 @@ for (const file of files) {
     const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
     await Worker.runReplayHistory(
       {
-        workflowsPath: path.join(import.meta.dirname, '../workflows/index.ts'),
-        interceptors: { workflowModules: [tracingInterceptorModule()] },
+        // The bundle a worker with tracing runs: the interceptors compiled in.
+        workflowBundle: await workflowBundle({ tracing: true }),
         // Where workflow spans would leave the sandbox; a replay exports nothing.
         sinks: { exporter: { export: { fn: () => undefined } } },
       },
