@@ -10,6 +10,7 @@ import { installTracing } from '../observability/tracing.js';
 import { exitWhenOrphaned } from '../supervisor/orphan-guard.js';
 import { assertSafeBind } from './auth.js';
 import { buildApiServer } from './server.js';
+import { closableRetries } from '../config/temporal-retries.js';
 
 async function main(): Promise<void> {
   const loaded = loadConfigFromArgv('switchyard-api');
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   assertSafeBind(config.gateway.bind, config.gateway.auth.token);
 
   // Lazy: the API starts and answers /healthz and /readyz (503) while Temporal is away.
-  const connection = Connection.lazy(temporalConnectionOptions(config));
+  const retries = closableRetries();
+  const connection = Connection.lazy({ ...temporalConnectionOptions(config), interceptors: retries.interceptors });
   const tracing = await installTracing(config, 'api');
   const client = new Client({
     connection,
@@ -38,7 +40,9 @@ async function main(): Promise<void> {
     channelConfig.close();
     await app.close();
     await tracing?.shutdown();
-    await connection.close();
+    // The process exits next, and a retry timer with it: no need to outwait the backoff
+    // (up to 5 s while Temporal is away) inside the supervisor's grace period.
+    await retries.close(connection, { maxWaitMs: 500 });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

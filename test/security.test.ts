@@ -26,6 +26,7 @@ import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic
 import { startTestGateway, temporalAddress, uniqueScope } from './support/gateway.js';
 import { outcomeOf, sendMessage } from './support/sessions.js';
 import { sign, STANDARD_SECRET } from './support/webhooks.js';
+import { closableRetries } from '../config/temporal-retries.js';
 
 const TOKEN = 'security-gateway-token-7d1e55';
 const INTERNAL = 'security-internal-token-0b9c';
@@ -61,7 +62,8 @@ async function startLoggedApi(config: Config): Promise<{ api: ApiServer; url: st
   const destination = new Writable({ write: (chunk, _encoding, done) => (log.push(String(chunk)), done()) });
   // As api/main.ts builds it, at the most talkative level.
   const logger = createLogger({ name: 'api', level: 'trace', secrets: [...secretValues(config), INTERNAL], destination });
-  const connection = await Connection.connect({ address: temporalAddress() });
+  const retries = closableRetries();
+  const connection = await Connection.connect({ address: temporalAddress(), interceptors: retries.interceptors });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const api = await buildApiServer({ config, client, logger, internalToken: INTERNAL });
   await api.app.listen({ host: '127.0.0.1', port: 0 });
@@ -73,7 +75,7 @@ async function startLoggedApi(config: Config): Promise<{ api: ApiServer; url: st
     log,
     async close() {
       await api.app.close();
-      await connection.close();
+      await retries.close(connection);
     },
   };
 }

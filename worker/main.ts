@@ -17,6 +17,7 @@ import { createWorkers, runWorkers } from './create-workers.js';
 import { eventsUrl, hooksUrl } from './events-url.js';
 import { HttpEventPublisher } from './http-event-publisher.js';
 import { installWorkerRuntime } from './runtime.js';
+import { closableRetries } from '../config/temporal-retries.js';
 
 async function main(): Promise<void> {
   const { config } = loadConfigFromArgv('switchyard-worker');
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(connectionOptions).catch((error: unknown) => {
     throw temporalConnectError(error, connectionOptions);
   });
-  const clientConnection = await Connection.connect(connectionOptions);
+  const retries = closableRetries();
+  const clientConnection = await Connection.connect({ ...connectionOptions, interceptors: retries.interceptors });
   const client = new Client({
     connection: clientConnection,
     namespace: config.temporal.namespace,
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
   await publisher.close();
   await statsReporter.close();
   await tracing?.shutdown();
-  await clientConnection.close();
+  await retries.close(clientConnection);
   await connection.close();
   logger.info('worker stopped');
 }

@@ -19,6 +19,7 @@ import { HttpEventPublisher } from '../../worker/http-event-publisher.js';
 import { claudeEnv, type FakeAnthropic } from './fake-anthropic.js';
 import { currentTestNamespace } from './namespace.js';
 import { installQuietRuntime } from './quiet-runtime.js';
+import { closableRetries } from '../../config/temporal-retries.js';
 
 installQuietRuntime();
 
@@ -84,7 +85,8 @@ export async function startTestGateway(options: {
     },
   });
 
-  const connection = await Connection.connect({ address });
+  const retries = closableRetries();
+  const connection = await Connection.connect({ address, interceptors: retries.interceptors });
   // As api/main.ts and worker/main.ts do; on only when the config names an OTLP endpoint.
   const tracing = await installTracing(config, 'api');
   const client = new Client({ connection, namespace: config.temporal.namespace, ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}) });
@@ -149,7 +151,7 @@ export async function startTestGateway(options: {
       await publisher.close();
       await nativeConnection?.close();
       await api.app.close();
-      await connection.close();
+      await retries.close(connection);
       rmSync(workDir, { recursive: true, force: true });
     },
   };

@@ -15,6 +15,7 @@ import { claudeEnv, type FakeAnthropic } from './fake-anthropic.js';
 import { CLAUDE_BIN } from './gateway.js';
 import { parentOf, processAlive, switchyardArgv } from './processes.js';
 import { eventually, processesMatching } from './sessions.js';
+import { closableRetries } from '../../config/temporal-retries.js';
 
 export interface StartedGateway {
   /** http://127.0.0.1:PORT */
@@ -75,7 +76,8 @@ export async function startSwitchyard(options: { fake: FakeAnthropic; label: str
     throw new Error(`switchyard start did not become ready:\n${output}`, { cause: error });
   }
   const namespace = ConfigSchema.parse(input).temporal.namespace;
-  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+  const retries = closableRetries();
+  const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}`, interceptors: retries.interceptors });
   const client = new Client({ connection, namespace });
   const sessions = new SessionService(client, new EventHub(), { maxTurnsPerRun: 200 });
 
@@ -105,7 +107,7 @@ export async function startSwitchyard(options: { fake: FakeAnthropic; label: str
         const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 60_000))]);
         if (!gone) child.kill('SIGKILL');
       }
-      await connection.close();
+      await retries.close(connection);
       rmSync(dir, { recursive: true, force: true });
     },
   };
