@@ -15,6 +15,8 @@
 //                                                    through its inspector: bench/support/heap-probe.ts)
 //                         [--snapshots]             (with --heap-every: heap snapshots of the worker's main and
 //                                                    workflow threads after warm-up and at the end, to compare)
+//                         [--heap-of api]           (probe the API's heap instead of the worker's: one process
+//                                                    per run, as both would want the inspector's port)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     'max-turns-per-run': { type: 'string' },
     'heap-every': { type: 'string' },
     snapshots: { type: 'boolean', default: false },
+    'heap-of': { type: 'string', default: 'worker' },
   },
 });
 const minutes = Number(values.minutes);
@@ -233,16 +236,18 @@ async function snapshotWorker(when: string): Promise<void> {
 
 const workflowThreadUsed = (reading: HeapReading) => reading.threads.find((t) => WORKFLOW_THREAD.test(t.url))?.used ?? Number.NaN;
 
+const probedPid = values['heap-of'] === 'api' ? apiPid : workerPid;
+
 async function heapLoad(everyMinutes: number): Promise<void> {
   let snapshotted = false;
   while (running()) {
     await sleep(Math.min(everyMinutes * 60_000, Math.max(0, deadline - Date.now())));
-    const pid = workerPid();
+    const pid = probedPid();
     if (pid === undefined) continue;
     try {
       const reading = { t: (Date.now() - started) / 1000, ...(await readHeaps(pid)) };
       heapSamples.push(reading);
-      console.error(`soak: ${reading.t.toFixed(0)} s  worker heap after GC: main ${(reading.mainUsed / 2 ** 20).toFixed(1)} MiB, workflow thread ${(workflowThreadUsed(reading) / 2 ** 20).toFixed(1)} MiB, external ${(reading.external / 2 ** 20).toFixed(1)} MiB`);
+      console.error(`soak: ${reading.t.toFixed(0)} s  ${values['heap-of']} heap after GC: main ${(reading.mainUsed / 2 ** 20).toFixed(1)} MiB, ${Number.isFinite(workflowThreadUsed(reading)) ? `workflow thread ${(workflowThreadUsed(reading) / 2 ** 20).toFixed(1)} MiB, ` : ''}external ${(reading.external / 2 ** 20).toFixed(1)} MiB`);
       if (values.snapshots && !snapshotted && reading.t >= minutes * 60 * warmupFraction) {
         snapshotted = true;
         await snapshotWorker('early');
@@ -303,7 +308,8 @@ const summary = {
   workerMallocEnv: workerMallocEnv(),
   ...(heapSamples.length
     ? {
-        workerHeapAfterGcMiB: {
+        heapAfterGcMiB: {
+          of: values['heap-of'],
           main: heapSamples.map((h) => +(h.mainUsed / 2 ** 20).toFixed(1)),
           workflowThread: heapSamples.map((h) => +(workflowThreadUsed(h) / 2 ** 20).toFixed(1)),
           external: heapSamples.map((h) => +(h.external / 2 ** 20).toFixed(1)),
