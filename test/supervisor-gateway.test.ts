@@ -176,9 +176,14 @@ describe('gateway supervisor', { skip }, () => {
     assert.ok(existsSync(path.join(t.home, 'switchyard.pid')));
 
     // The children got the forwarded flags and the generated internal token.
-    const started = (who: string) => {
-      const start = t.readEvents().then((events) => events.find((e) => e.who === who && e.what.startsWith('start '))!);
-      return start.then((e) => JSON.parse(e.what.slice('start '.length)) as { argv: string[]; token: string; supervised: string; mmapThreshold?: string });
+    // Ready means the API answers; the worker, started first, may still be on its way up.
+    const started = async (who: string) => {
+      for (let waited = 0; ; waited += 50) {
+        const start = (await t.readEvents()).find((e) => e.who === who && e.what.startsWith('start '));
+        if (start) return JSON.parse(start.what.slice('start '.length)) as { argv: string[]; token: string; supervised: string; mmapThreshold?: string };
+        assert.ok(waited < 30_000, `${who} never started`);
+        await sleep(50);
+      }
     };
     const seen = await started('worker');
     assert.deepEqual(seen.argv, ['--set', `gateway.port=${t.port}`]);
