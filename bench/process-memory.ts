@@ -1,6 +1,7 @@
 // Memory of a process and of what it spawned, from /proc (Linux): RSS of the process itself,
 // PSS of its descendants (the `claude` CLIs a worker runs share their binary's pages; PSS
-// splits shared pages among them, so the sum is what they really cost together).
+// splits shared pages among them, so the sum is what they really cost together), and where a
+// process's resident memory lives (malloc arenas, other anonymous mappings, files).
 import { readFileSync, readdirSync } from 'node:fs';
 import { readCmdline, readProcStat } from '../supervisor/processes.js';
 
@@ -50,6 +51,41 @@ export function descendants(pid: number): number[] {
     queue.push(...(children.get(next) ?? []));
   }
   return found;
+}
+
+export interface NativeMemory {
+  /** Resident bytes of the brk heap: glibc's main malloc arena. */
+  brkHeap: number;
+  /** Resident bytes of anonymous mappings that look like glibc's per-thread malloc arenas (64 MiB-aligned, at most 64 MiB). */
+  threadArenas: number;
+  /** Resident bytes of the other anonymous mappings (V8's pages, large mallocs, stacks of threads). */
+  otherAnonymous: number;
+  /** Resident bytes of file mappings (code, the binary). */
+  files: number;
+}
+
+const ARENA = 64 * 2 ** 20;
+
+/**
+ * Where a process's resident memory lives, from /proc/PID/smaps: glibc's malloc arenas apart
+ * from the rest, since memory freed but kept by malloc shows there and nowhere else.
+ */
+export function nativeMemory(pid: number): NativeMemory {
+  const totals: NativeMemory = { brkHeap: 0, threadArenas: 0, otherAnonymous: 0, files: 0 };
+  let kind: keyof NativeMemory = 'otherAnonymous';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      const start = BigInt(`0x${header[1]}`);
+      const size = Number(BigInt(`0x${header[2]}`) - start);
+      const name = header[3]!;
+      kind = name === '[heap]' ? 'brkHeap' : name.startsWith('/') ? 'files' : name === '' && start % BigInt(ARENA) === 0n && size <= ARENA ? 'threadArenas' : 'otherAnonymous';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss) totals[kind] += Number(rss[1]) * 1024;
+  }
+  return totals;
 }
 
 export interface MemoryPeak {

@@ -25,7 +25,8 @@ import { RpcClient, RpcResponseError } from '../client/rpc-client.js';
 import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import { API, startSwitchyard, WORKER } from '../test/support/started-gateway.js';
 import { describeMachine } from './machine.js';
-import { nativeMemory, readHeaps, WORKFLOW_THREAD, writeHeapSnapshot, type HeapReading } from './support/heap-probe.js';
+import { nativeMemory, rssBytes } from './process-memory.js';
+import { readHeaps, WORKFLOW_THREAD, writeHeapSnapshot, type HeapReading } from './support/heap-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +57,7 @@ interface Sample {
   t: number;
   apiMiB: number;
   workerMiB: number;
-  /** Where the worker's resident memory lives (bench/support/heap-probe.ts nativeMemory), MiB. */
+  /** Where the worker's resident memory lives (bench/process-memory.ts nativeMemory), MiB. */
   workerBrkMiB: number;
   workerArenasMiB: number;
   workerOtherAnonMiB: number;
@@ -69,13 +70,8 @@ interface Sample {
 }
 
 function rssMiB(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
+  const bytes = pid === undefined ? undefined : rssBytes(pid);
+  return bytes === undefined ? Number.NaN : bytes / 2 ** 20;
 }
 
 /** Least-squares slope of y over x (x in seconds), in y per hour. */

@@ -32,9 +32,11 @@ const files =
 const concurrency = Number(process.env.SWITCHYARD_TEST_CONCURRENCY ?? (faults ? 1 : 2));
 const bundleDir = mkdtempSync(path.join(tmpdir(), 'switchyard-test-bundles-'));
 const bundling = Date.now();
-await writeWorkflowBundles(bundleDir);
-console.error(`test: workflow bundles built in ${((Date.now() - bundling) / 1000).toFixed(1)} s`);
-const env = await startTestTemporal(files.map(namespaceForTestFile));
+// Webpack and the dev server's start-up overlap: neither needs the other.
+const [env] = await Promise.all([
+  startTestTemporal(files.map(namespaceForTestFile)),
+  writeWorkflowBundles(bundleDir).then(() => console.error(`test: workflow bundles built in ${((Date.now() - bundling) / 1000).toFixed(1)} s`)),
+]);
 console.error(`test: Temporal at ${env.address}; ${files.length} test files, ${concurrency} at a time`);
 
 const code = await new Promise<number>((resolve) => {

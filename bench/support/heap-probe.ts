@@ -5,7 +5,7 @@
 //
 // SIGUSR1 makes Node open its inspector on 127.0.0.1:9229 (and keep it open); a diagnostic
 // for benchmarks on a machine of one's own, never something the gateway does.
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 
@@ -138,38 +138,6 @@ export async function readHeaps(pid: number): Promise<HeapReading> {
   } finally {
     inspector.close();
   }
-}
-
-export interface NativeMemory {
-  /** Resident bytes of the brk heap: glibc's main malloc arena. */
-  brkHeap: number;
-  /** Resident bytes of anonymous mappings that look like glibc's per-thread malloc arenas (64 MiB-aligned, at most 64 MiB). */
-  threadArenas: number;
-  /** Resident bytes of the other anonymous mappings (V8's pages, large mallocs, stacks of threads). */
-  otherAnonymous: number;
-  /** Resident bytes of file mappings (code, the binary). */
-  files: number;
-}
-
-const ARENA = 64 * 2 ** 20;
-
-/** Where a process's resident memory lives, from /proc/PID/smaps (Linux). */
-export function nativeMemory(pid: number): NativeMemory {
-  const totals: NativeMemory = { brkHeap: 0, threadArenas: 0, otherAnonymous: 0, files: 0 };
-  let kind: keyof NativeMemory = 'otherAnonymous';
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
-    if (header) {
-      const start = BigInt(`0x${header[1]}`);
-      const size = Number(BigInt(`0x${header[2]}`) - start);
-      const name = header[3]!;
-      kind = name === '[heap]' ? 'brkHeap' : name.startsWith('/') ? 'files' : name === '' && start % BigInt(ARENA) === 0n && size <= ARENA ? 'threadArenas' : 'otherAnonymous';
-      continue;
-    }
-    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
-    if (rss) totals[kind] += Number(rss[1]) * 1024;
-  }
-  return totals;
 }
 
 /** The entry URL of the thread a Temporal worker runs its workflows in. */
