@@ -12,8 +12,8 @@ import { switchyardHome } from '../../config/paths.js';
 import { looksSecretKey, REDACTED, secretValues } from '../../config/redact.js';
 import { DEFAULT_SERVICE_NAME, ENV_FILE_NAME, runCommand, serviceKind } from '../../service/manager.js';
 import { projectRoot } from '../../supervisor/temporal-binary.js';
-// Types only: the checks load the Temporal client and the supervisor, which every other
-// command would otherwise pay for at startup (cli/main.ts builds all commands).
+// Types only: the checks load the Temporal client and the supervisor, which building the
+// command (for `--help`, or every command's in `switchyard --help`) need not pay for.
 import type { CheckResult, DoctorContext } from '../doctor/checks.js';
 import { defaultRpcUrl } from './call.js';
 import { addConfigFlagOptions, configFlagOptions, flagLayerFromOptions } from './config.js';
