@@ -100,7 +100,7 @@ describe('an interval job', () => {
   test('skip: a tick while a slow turn runs is skipped, never run beside it', async () => {
     const name = newJob('skip');
     const prompt = `slow job ${name}`;
-    fake.enqueueFor(prompt, { kind: 'text', text: 'slow answer', delayMs: 7000 });
+    fake.enqueueFor(prompt, { kind: 'text', text: 'slow answer', chunks: 1, delayMs: 7000 });
     await service.add(name, { schedule: { every: '2s' }, prompt, overlap: 'skip' });
     await eventually('ticks skipped while the slow run ran', async () => {
       const info = (await service.get(name)).info!;
